@@ -435,7 +435,7 @@ def main():
         "command": "python3 tests/run %s/bin/bvisor-tests '%s/asan/bin/bvisor-tests [unit] "
                    "--allow-running-no-tests'" % (BUILD, BUILD),
         "description": "CHECK"})
-    n.build("launcher", "phony", launchers)
+    n.build("launchers", "phony", launchers)
     n.build("demo", "run", implicit=launchers + release + ["host/tools/demo.sh"], variables={
         "command": "host/tools/demo.sh %s/bin" % BUILD, "description": "DEMO"})
     if bench_srcs:

@@ -43,6 +43,9 @@ ProcessResult run_process(const std::vector<std::string>& argv,
     if (input.empty()) {
         ::close(in[1]);
         in[1] = -1;
+    } else {
+        // Never block on a full stdin pipe while the child blocks on a full stdout.
+        ::fcntl(in[1], F_SETFL, ::fcntl(in[1], F_GETFL) | O_NONBLOCK);
     }
     int open_fds = 2;
     char buf[65536];
@@ -67,7 +70,7 @@ ProcessResult run_process(const std::vector<std::string>& argv,
         if (in[1] >= 0 && (p[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
             ssize_t n = ::write(in[1], input.data() + written, input.size() - written);
             if (n > 0) written += static_cast<size_t>(n);
-            if (n < 0 || written == input.size()) {
+            if ((n < 0 && errno != EAGAIN && errno != EINTR) || written == input.size()) {
                 ::close(in[1]);
                 in[1] = -1;
             }

@@ -1,0 +1,533 @@
+// codec/plan.cpp: the plan frame and body codec (see plan.h).
+//
+// Decoding is schema-driven: each struct is a map whose keys must be exactly its
+// field names, in declaration order, each at most once, optional fields absent or
+// present with a non-nil value. `StructReader` enforces that; the per-struct decoders
+// only say what each field's value is.
+#include "plan.h"
+
+#include "blake3.h"
+#include "msgpack.h"
+
+namespace bvisor::codec {
+
+namespace {
+
+// ------------------------------------------------------------------ frame helpers
+
+uint16_t load_le16(const uint8_t* p) {
+    return static_cast<uint16_t>(p[0] | p[1] << 8);
+}
+uint32_t load_le32(const uint8_t* p) {
+    return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 |
+           static_cast<uint32_t>(p[2]) << 16 | static_cast<uint32_t>(p[3]) << 24;
+}
+
+Status frame_status(Error e, uint64_t aux = 0, uint64_t aux2 = 0) {
+    Status st;
+    st.code = e;
+    st.aux = aux;
+    st.aux2 = aux2;
+    return st;
+}
+
+// ------------------------------------------------------------------ struct reader
+
+struct Field {
+    const char* name;
+    bool optional;
+};
+
+class StructReader {
+public:
+    StructReader(Reader& r, const Field* fields, int n_fields)
+        : r_(r), fields_(fields), n_fields_(n_fields) {
+        start_ = r_.pos();
+        if (r_.map_header(&remaining_)) entered_ = r_.enter();
+    }
+
+    // The index of the next field to decode, or -1 when the map is done or failed.
+    int next() {
+        if (!entered_ || !r_.ok()) return -1;
+        if (remaining_ == 0) {
+            finish();
+            return -1;
+        }
+        size_t at = r_.pos();
+        Str key;
+        if (!r_.str(&key)) return -1;
+        int idx = -1;
+        for (int i = 0; i < n_fields_; ++i) {
+            if (str_eq(key, fields_[i].name)) idx = i;
+        }
+        if (idx < 0) {
+            r_.fail_subject(Error::UnknownKey, at, key);
+            return -1;
+        }
+        if (idx < next_) {
+            r_.fail_subject(seen_ & (1u << idx) ? Error::DuplicateKey : Error::KeyOrder, at, key);
+            return -1;
+        }
+        for (int i = next_; i < idx; ++i) {
+            if (!fields_[i].optional) {
+                // A required field was skipped: it is missing, unless it comes later in
+                // this map (then the keys are merely out of order).
+                Error e = appears_later(fields_[i].name) ? Error::KeyOrder : Error::MissingKey;
+                r_.fail_subject(e, at, key, fields_[i].name);
+                return -1;
+            }
+        }
+        seen_ |= 1u << idx;
+        next_ = idx + 1;
+        --remaining_;
+        if (fields_[idx].optional && r_.peek() == 0xc0) {
+            r_.push(fields_[idx].name);
+            r_.fail(Error::NilOptional, r_.pos());
+            return -1;
+        }
+        return idx;
+    }
+
+private:
+    // Looks ahead (on a copy of the reader) through the rest of this map's keys.
+    bool appears_later(const char* name) const {
+        Reader look = r_;
+        if (!look.skip_value()) return false; // the value of the current key
+        for (uint32_t i = 0; i < remaining_ - 1; ++i) {
+            Str k;
+            if (!look.str(&k)) return false;
+            if (str_eq(k, name)) return true;
+            if (!look.skip_value()) return false;
+        }
+        return false;
+    }
+
+    void finish() {
+        for (int i = next_; i < n_fields_; ++i) {
+            if (!fields_[i].optional) {
+                r_.fail(Error::MissingKey, start_, 0, fields_[i].name);
+                return;
+            }
+        }
+        r_.leave();
+    }
+
+    Reader& r_;
+    const Field* fields_;
+    int n_fields_;
+    size_t start_ = 0;
+    uint32_t remaining_ = 0;
+    int next_ = 0;
+    uint32_t seen_ = 0;
+    bool entered_ = false;
+};
+
+// Runs `decode_value(field_index)` for each field with the field's name on the path.
+template <class F> bool read_struct(Reader& r, const Field* fields, int n, F decode_value) {
+    StructReader s(r, fields, n);
+    for (int f; (f = s.next()) >= 0;) {
+        r.push(fields[f].name);
+        bool ok = decode_value(f);
+        r.pop();
+        if (!ok) return false;
+    }
+    return r.ok();
+}
+
+bool read_u32(Reader& r, uint32_t* ret) {
+    uint64_t v;
+    if (!r.uint(0xffffffffULL, &v)) return false;
+    *ret = static_cast<uint32_t>(v);
+    return true;
+}
+
+bool read_u8(Reader& r, uint8_t* ret) {
+    uint64_t v;
+    if (!r.uint(0xff, &v)) return false;
+    *ret = static_cast<uint8_t>(v);
+    return true;
+}
+
+template <class E> bool read_enum(Reader& r, bool (*from_name)(Str, E*), E* ret, const char* what) {
+    // rmp_serde writes a unit variant as its name; an integer index is refused.
+    size_t at = r.pos();
+    int lead = r.peek();
+    bool is_str = (lead >= 0xa0 && lead <= 0xbf) || (lead >= 0xd9 && lead <= 0xdb);
+    if (lead >= 0 && !is_str) return r.fail_wrong_type(at, "string (enum variant name)");
+    Str name;
+    if (!r.str(&name)) return false;
+    if (!from_name(name, ret)) return r.fail_subject(Error::UnknownVariant, at, name, what);
+    return true;
+}
+
+// Reads an array header and checks it against a capacity.
+bool read_counted(Reader& r, uint32_t cap, Error too_many, uint32_t* ret_n) {
+    size_t at = r.pos();
+    if (!r.array_header(ret_n)) return false;
+    if (*ret_n > cap) return r.fail(too_many, at, *ret_n);
+    return true;
+}
+
+// ------------------------------------------------------------------ schema
+
+constexpr Field kEntryFields[] = {
+    {"id", false}, {"version", false}, {"phase_code", false},
+    {"param_digest", false}, {"decl_digest", false}};
+constexpr Field kLoweringFields[] = {{"entries", false}};
+constexpr Field kShapeFields[] = {{"kind", false}, {"writable", false}};
+constexpr Field kSlotFields[] = {{"slot_index", false}, {"role", false}, {"expected", false}};
+constexpr Field kSeccompFields[] = {{"deny_new_tasks", false}, {"deny_inet_sockets", false}};
+constexpr Field kTargetFields[] = {{"argv", false},           {"envp", false},
+                                   {"exe_slot", false},       {"user_namespace", true},
+                                   {"network_namespace", true}, {"seccomp", true}};
+constexpr Field kBodyFields[] = {{"attempt_id", false}, {"plan_id", false},  {"h_a", false},
+                                 {"h_p", false},        {"h_l", false},      {"lowering", false},
+                                 {"descriptor_table", false}, {"target", false}};
+
+template <size_t N> constexpr int count(const Field (&)[N]) { return static_cast<int>(N); }
+
+bool read_entry(Reader& r, LoweringEntry* e) {
+    return read_struct(r, kEntryFields, count(kEntryFields), [&](int f) {
+        switch (f) {
+        case 0: return r.str(&e->id);
+        case 1: return read_u32(r, &e->version);
+        case 2: return read_u8(r, &e->phase_code);
+        case 3: return r.digest(&e->param_digest);
+        default: return r.digest(&e->decl_digest);
+        }
+    });
+}
+
+bool read_lowering(Reader& r, PlanStorage* storage, Span<LoweringEntry>* ret) {
+    return read_struct(r, kLoweringFields, count(kLoweringFields), [&](int) {
+        uint32_t n;
+        if (!read_counted(r, kMaxLoweringEntries, Error::TooManyEntries, &n)) return false;
+        if (!r.enter()) return false;
+        for (uint32_t i = 0; i < n; ++i) {
+            r.set_index(static_cast<int32_t>(i));
+            if (!read_entry(r, &storage->lowering[i])) return false;
+        }
+        r.set_index(-1);
+        r.leave();
+        *ret = Span<LoweringEntry>{storage->lowering, n};
+        return true;
+    });
+}
+
+bool read_slot(Reader& r, Slot* s) {
+    return read_struct(r, kSlotFields, count(kSlotFields), [&](int f) {
+        switch (f) {
+        case 0: return read_u32(r, &s->slot_index);
+        case 1: return read_enum(r, role_from_name, &s->role, "DescriptorRole");
+        default:
+            return read_struct(r, kShapeFields, count(kShapeFields), [&](int g) {
+                if (g == 0) return read_enum(r, kind_from_name, &s->kind, "DescriptorKind");
+                return r.boolean(&s->writable);
+            });
+        }
+    });
+}
+
+bool read_table(Reader& r, PlanStorage* storage, Span<Slot>* ret) {
+    uint32_t n;
+    if (!read_counted(r, kMaxSlots, Error::TooManySlots, &n)) return false;
+    if (!r.enter()) return false;
+    for (uint32_t i = 0; i < n; ++i) {
+        r.set_index(static_cast<int32_t>(i));
+        if (!read_slot(r, &storage->slots[i])) return false;
+    }
+    r.set_index(-1);
+    r.leave();
+    *ret = Span<Slot>{storage->slots, n};
+    return true;
+}
+
+bool read_empty_request(Reader& r) {
+    return read_struct(r, nullptr, 0, [](int) { return false; });
+}
+
+bool read_target(Reader& r, PlanStorage* storage, Target* t) {
+    *t = Target{};
+    uint32_t argc = 0;
+    return read_struct(r, kTargetFields, count(kTargetFields), [&](int f) {
+        switch (f) {
+        case 0: {
+            if (!read_counted(r, kMaxStrings, Error::TooManyStrings, &argc)) return false;
+            if (!r.enter()) return false;
+            for (uint32_t i = 0; i < argc; ++i) {
+                r.set_index(static_cast<int32_t>(i));
+                if (!r.str(&storage->argv[i], kMaxStringBytes)) return false;
+            }
+            r.set_index(-1);
+            r.leave();
+            t->argv = Span<Str>{storage->argv, argc};
+            return true;
+        }
+        case 1: {
+            size_t at = r.pos();
+            uint32_t n;
+            if (!r.array_header(&n)) return false;
+            if (static_cast<uint64_t>(n) + argc > kMaxStrings)
+                return r.fail(Error::TooManyStrings, at, static_cast<uint64_t>(n) + argc);
+            if (!r.enter()) return false;
+            for (uint32_t i = 0; i < n; ++i) {
+                r.set_index(static_cast<int32_t>(i));
+                size_t pair_at = r.pos();
+                uint32_t two;
+                if (!r.array_header(&two)) return false;
+                if (two != 2) return r.fail(Error::BadPairLength, pair_at, two);
+                if (!r.enter()) return false;
+                if (!r.str(&storage->envp[i].name, kMaxStringBytes) ||
+                    !r.str(&storage->envp[i].value, kMaxStringBytes))
+                    return false;
+                r.leave();
+            }
+            r.set_index(-1);
+            r.leave();
+            t->envp = Span<EnvPair>{storage->envp, n};
+            return true;
+        }
+        case 2: return read_u32(r, &t->exe_slot);
+        case 3:
+            t->user_namespace = true;
+            return read_empty_request(r);
+        case 4:
+            t->network_namespace = true;
+            return read_empty_request(r);
+        default:
+            t->has_seccomp = true;
+            return read_struct(r, kSeccompFields, count(kSeccompFields), [&](int g) {
+                return g == 0 ? r.boolean(&t->seccomp.deny_new_tasks)
+                              : r.boolean(&t->seccomp.deny_inet_sockets);
+            });
+        }
+    });
+}
+
+bool read_body(Reader& r, PlanStorage* storage, DecodedPlan* out) {
+    Plan& p = out->plan;
+    return read_struct(r, kBodyFields, count(kBodyFields), [&](int f) {
+        switch (f) {
+        case 0: return r.digest(&p.attempt_id);
+        case 1: return r.digest(&p.plan_id);
+        case 2: return r.digest(&p.h_a);
+        case 3: return r.digest(&p.h_p);
+        case 4: return r.digest(&p.h_l);
+        case 5: {
+            out->lowering_offset = r.pos();
+            bool ok = read_lowering(r, storage, &p.lowering);
+            out->lowering_len = r.pos() - out->lowering_offset;
+            return ok;
+        }
+        case 6: return read_table(r, storage, &p.slots);
+        default: return read_target(r, storage, &p.target);
+        }
+    });
+}
+
+// Exact consumption: the top-level value must end exactly at the end of the input.
+Status finish(Reader& r) {
+    if (r.ok() && r.remaining() != 0) r.fail(Error::TrailingBytes, r.pos(), r.remaining());
+    return r.status();
+}
+
+// ------------------------------------------------------------------ encoders
+
+void write_entry(Writer& w, const LoweringEntry& e) {
+    w.map_header(5);
+    w.str("id");
+    w.str(e.id);
+    w.str("version");
+    w.uint(e.version);
+    w.str("phase_code");
+    w.uint(e.phase_code);
+    w.str("param_digest");
+    w.digest(e.param_digest);
+    w.str("decl_digest");
+    w.digest(e.decl_digest);
+}
+
+void write_lowering(Writer& w, Span<LoweringEntry> lowering) {
+    w.map_header(1);
+    w.str("entries");
+    w.array_header(static_cast<uint32_t>(lowering.len));
+    for (const auto& e : lowering) write_entry(w, e);
+}
+
+void write_slot(Writer& w, const Slot& s) {
+    w.map_header(3);
+    w.str("slot_index");
+    w.uint(s.slot_index);
+    w.str("role");
+    w.str(role_name(s.role));
+    w.str("expected");
+    w.map_header(2);
+    w.str("kind");
+    w.str(kind_name(s.kind));
+    w.str("writable");
+    w.boolean(s.writable);
+}
+
+void write_target(Writer& w, const Target& t) {
+    uint32_t n = 3 + (t.user_namespace ? 1 : 0) + (t.network_namespace ? 1 : 0) +
+                 (t.has_seccomp ? 1 : 0);
+    w.map_header(n);
+    w.str("argv");
+    w.array_header(static_cast<uint32_t>(t.argv.len));
+    for (const auto& a : t.argv) w.str(a);
+    w.str("envp");
+    w.array_header(static_cast<uint32_t>(t.envp.len));
+    for (const auto& e : t.envp) {
+        w.array_header(2);
+        w.str(e.name);
+        w.str(e.value);
+    }
+    w.str("exe_slot");
+    w.uint(t.exe_slot);
+    if (t.user_namespace) {
+        w.str("user_namespace");
+        w.map_header(0);
+    }
+    if (t.network_namespace) {
+        w.str("network_namespace");
+        w.map_header(0);
+    }
+    if (t.has_seccomp) {
+        w.str("seccomp");
+        w.map_header(2);
+        w.str("deny_new_tasks");
+        w.boolean(t.seccomp.deny_new_tasks);
+        w.str("deny_inet_sockets");
+        w.boolean(t.seccomp.deny_inet_sockets);
+    }
+}
+
+void write_body(Writer& w, const Plan& p) {
+    w.map_header(8);
+    w.str("attempt_id");
+    w.digest(p.attempt_id);
+    w.str("plan_id");
+    w.digest(p.plan_id);
+    w.str("h_a");
+    w.digest(p.h_a);
+    w.str("h_p");
+    w.digest(p.h_p);
+    w.str("h_l");
+    w.digest(p.h_l);
+    w.str("lowering");
+    write_lowering(w, p.lowering);
+    w.str("descriptor_table");
+    w.array_header(static_cast<uint32_t>(p.slots.len));
+    for (const auto& s : p.slots) write_slot(w, s);
+    w.str("target");
+    write_target(w, p.target);
+}
+
+template <class F> size_t encode_with(uint8_t* out, size_t cap, Status* ret_status, F write) {
+    Writer w = out ? Writer(out, cap) : Writer();
+    write(w);
+    if (ret_status) {
+        *ret_status = Status{};
+        if (!w.ok()) {
+            ret_status->code = Error::BufferTooSmall;
+            ret_status->aux = w.size();
+        }
+    }
+    return w.size();
+}
+
+} // namespace
+
+// ------------------------------------------------------------------ public
+
+Status open_frame(Bytes frame, Bytes* ret_body) {
+    if (frame.len < kFrameHeaderBytes) return frame_status(Error::FrameTruncated, frame.len);
+    if (__builtin_memcmp(frame.ptr, kFrameMagic, sizeof kFrameMagic) != 0)
+        return frame_status(Error::BadMagic);
+    uint16_t version = load_le16(frame.ptr + 8);
+    if (version != kProtocolVersion) return frame_status(Error::UnsupportedVersion, version);
+    uint32_t body_len = load_le32(frame.ptr + 10);
+    if (frame.len - kFrameHeaderBytes != body_len)
+        return frame_status(Error::LengthMismatch, body_len, frame.len);
+    Bytes body{frame.ptr + kFrameHeaderBytes, body_len};
+    Digest d = Blake3::hash(body.ptr, body.len);
+    if (__builtin_memcmp(d.bytes, frame.ptr + 14, kDigestBytes) != 0)
+        return frame_status(Error::DigestMismatch);
+    *ret_body = body;
+    return Status{};
+}
+
+Status write_frame_header(Bytes body, uint8_t header[kFrameHeaderBytes]) {
+    if (body.len > 0xffffffffULL) return frame_status(Error::BodyTooLarge, body.len);
+    copy_bytes(header, kFrameMagic, sizeof kFrameMagic);
+    header[8] = static_cast<uint8_t>(kProtocolVersion & 0xff);
+    header[9] = static_cast<uint8_t>(kProtocolVersion >> 8);
+    for (int i = 0; i < 4; ++i) header[10 + i] = static_cast<uint8_t>(body.len >> (8 * i));
+    Digest d = Blake3::hash(body.ptr, body.len);
+    copy_bytes(header + 14, d.bytes, kDigestBytes);
+    return Status{};
+}
+
+Status decode_body(Bytes body, PlanStorage* storage, DecodedPlan* ret) {
+    Reader r(body);
+    DecodedPlan out;
+    read_body(r, storage, &out);
+    Status st = finish(r);
+    if (st.ok()) *ret = out;
+    return st;
+}
+
+Status decode_lowering(Bytes bytes, PlanStorage* storage, Span<LoweringEntry>* ret) {
+    Reader r(bytes);
+    r.push("lowering");
+    Span<LoweringEntry> out;
+    read_lowering(r, storage, &out);
+    Status st = finish(r);
+    if (st.ok()) *ret = out;
+    return st;
+}
+
+Status decode_target(Bytes bytes, PlanStorage* storage, Target* ret) {
+    Reader r(bytes);
+    r.push("target");
+    Target out;
+    read_target(r, storage, &out);
+    Status st = finish(r);
+    if (st.ok()) *ret = out;
+    return st;
+}
+
+Status decode_slot(Bytes bytes, Slot* ret) {
+    Reader r(bytes);
+    r.push("slot");
+    Slot out;
+    read_slot(r, &out);
+    Status st = finish(r);
+    if (st.ok()) *ret = out;
+    return st;
+}
+
+size_t encode_body(const Plan& plan, uint8_t* out, size_t cap, Status* ret_status) {
+    return encode_with(out, cap, ret_status, [&](Writer& w) { write_body(w, plan); });
+}
+
+size_t encode_lowering(Span<LoweringEntry> lowering, uint8_t* out, size_t cap, Status* ret_status) {
+    return encode_with(out, cap, ret_status, [&](Writer& w) { write_lowering(w, lowering); });
+}
+
+size_t encode_target(const Target& target, uint8_t* out, size_t cap, Status* ret_status) {
+    return encode_with(out, cap, ret_status, [&](Writer& w) { write_target(w, target); });
+}
+
+size_t encode_slot(const Slot& slot, uint8_t* out, size_t cap, Status* ret_status) {
+    return encode_with(out, cap, ret_status, [&](Writer& w) { write_slot(w, slot); });
+}
+
+Digest lowering_digest(Span<LoweringEntry> lowering) {
+    Blake3 h;
+    Writer w(&h);
+    write_lowering(w, lowering);
+    return h.finalize();
+}
+
+} // namespace bvisor::codec

@@ -1,0 +1,117 @@
+// codec/plan.h: the v1 launch plan, its frame, and its canonical encoding
+// (PROTOCOL.md sections 1-3).
+//
+// `Plan` is a view: strings point into someone else's bytes and sequences are Spans.
+// The decoder fills one from an input buffer plus caller-provided `PlanStorage`
+// (fixed capacity, the D6 limits), allocating nothing; the host fills one from its own
+// vectors to encode. One encoder and one decoder serve both sides.
+//
+// Decoding checks the wire form only (strict canonical, D1): any u32 is a valid
+// slot_index, any string a valid id. What a plan means is checked by checks.h.
+#pragma once
+
+#include "base.h"
+#include "error.h"
+#include "protocol.h"
+
+namespace bvisor::codec {
+
+// --- limits (D6)
+constexpr size_t kMaxPlanBytes = 4u * 1024 * 1024;  // the whole frame
+constexpr uint32_t kMaxSlots = 1024;
+constexpr uint32_t kMaxLoweringEntries = 64;
+constexpr uint32_t kMaxStrings = 65536;             // argv + envp together
+
+// --- frame (section 1)
+constexpr size_t kFrameHeaderBytes = 46;
+constexpr uint8_t kFrameMagic[8] = {'B', 'V', 'Z', 'L', 'N', 'C', 'H', '1'};
+constexpr uint16_t kProtocolVersion = 1;
+
+// --- schema (section 2), field order is normative
+struct LoweringEntry {
+    Str id;
+    uint32_t version = 0;
+    uint8_t phase_code = 0;
+    Digest param_digest;
+    Digest decl_digest;
+};
+
+struct Slot {
+    uint32_t slot_index = 0;
+    Role role = Role::ReadRoot;
+    Kind kind = Kind::Directory; // expected.kind
+    bool writable = false;       // expected.writable
+};
+
+struct EnvPair {
+    Str name;
+    Str value;
+};
+
+struct SeccompRequest {
+    bool deny_new_tasks = false;
+    bool deny_inet_sockets = false;
+};
+
+struct Target {
+    Span<Str> argv;
+    Span<EnvPair> envp;
+    uint32_t exe_slot = 0;
+    bool user_namespace = false;    // Some({}) when true
+    bool network_namespace = false; // Some({}) when true
+    bool has_seccomp = false;
+    SeccompRequest seccomp;
+};
+
+struct Plan {
+    Digest attempt_id;
+    Digest plan_id;
+    Digest h_a;
+    Digest h_p;
+    Digest h_l;
+    Span<LoweringEntry> lowering; // LoweringWireV1 { entries }
+    Span<Slot> slots;             // descriptor_table
+    Target target;
+};
+
+// Where the decoder keeps the sequences it decodes. ~3 MiB: static in the launcher,
+// heap-allocated by the host.
+struct PlanStorage {
+    LoweringEntry lowering[kMaxLoweringEntries];
+    Slot slots[kMaxSlots];
+    Str argv[kMaxStrings];
+    EnvPair envp[kMaxStrings];
+};
+
+// A decoded body: the plan, plus where its `lowering` value lies in the body (so h_l
+// can be checked against the exact bytes).
+struct DecodedPlan {
+    Plan plan;
+    size_t lowering_offset = 0;
+    size_t lowering_len = 0;
+};
+
+// --- frame
+// Checks, in order: FrameTruncated, BadMagic, UnsupportedVersion, LengthMismatch,
+// DigestMismatch. On success *ret_body is the body inside `frame`.
+Status open_frame(Bytes frame, Bytes* ret_body);
+// Writes the 46-byte header for `body` (BodyTooLarge over u32 max).
+Status write_frame_header(Bytes body, uint8_t header[kFrameHeaderBytes]);
+
+// --- decode (strict canonical). The sub-decoders exist for the reference vectors.
+Status decode_body(Bytes body, PlanStorage* storage, DecodedPlan* ret);
+Status decode_lowering(Bytes bytes, PlanStorage* storage, Span<LoweringEntry>* ret);
+Status decode_target(Bytes bytes, PlanStorage* storage, Target* ret);
+Status decode_slot(Bytes bytes, Slot* ret);
+
+// --- encode: returns the encoded size; writes when `out` is non-null and `cap` is
+// enough (otherwise *ret_status is BufferTooSmall, and the size is still returned).
+size_t encode_body(const Plan& plan, uint8_t* out, size_t cap, Status* ret_status);
+size_t encode_lowering(Span<LoweringEntry> lowering, uint8_t* out, size_t cap, Status* ret_status);
+size_t encode_target(const Target& target, uint8_t* out, size_t cap, Status* ret_status);
+size_t encode_slot(const Slot& slot, uint8_t* out, size_t cap, Status* ret_status);
+
+// h_l: BLAKE3 of the canonical encoding of the lowering (no buffer needed).
+Digest lowering_digest(Span<LoweringEntry> lowering);
+
+} // namespace bvisor::codec

@@ -1,0 +1,112 @@
+// codec/protocol.h: the protocol's vocabulary and pure rules (PROTOCOL.md Appendix A).
+//
+// Enums with their wire/transcript names, the launcher state machine, phase honesty,
+// confinement-installed and ready-to-exec, and the four lowering primitives. Pure
+// functions only: no I/O. The launcher and the host both use these, so the two sides
+// can never disagree about a name or a rule.
+#pragma once
+
+#include "base.h"
+
+namespace bvisor::codec {
+
+enum class Role : uint8_t {
+    ReadRoot,
+    WriteRoot,
+    TargetExe,
+    CgroupDir,
+    Stdin,
+    Stdout,
+    Stderr,
+    ControlChannel,
+    Count
+};
+
+enum class Kind : uint8_t { Directory, Regular, Socket, Pipe, Count };
+
+enum class LauncherState : uint8_t {
+    LauncherStarted,
+    IdentityVerified,
+    PlanVerified,
+    HandlesVerified,
+    ChildCreated,
+    IdentityPhaseResolved,
+    VisibilityPhaseResolved,
+    AmbientAuthorityPhaseResolved,
+    ConfinementPhaseResolved,
+    ReadyToExec,
+    ExecSucceeded, // terminal
+    SetupRefused,  // terminal
+    SetupFaulted,  // terminal
+    Count
+};
+
+enum class RefusalReason : uint8_t {
+    MissingPrimitive,
+    IdentityMismatch,
+    PlanInvalid,
+    HandleMismatch,
+    Count
+};
+
+enum class PhaseResult : uint8_t { Applied, NotRequired, Refused, Faulted, Count };
+
+enum class SetupPhase : uint8_t { Identity, Visibility, AmbientAuthority, Confinement, Count };
+
+enum class OutcomeClass : uint8_t { Completed, Unsupported, SupervisorFault, Count };
+
+enum class Primitive : uint8_t { Scrub, Landlock, Seccomp, Exec, Count };
+
+// Names as they appear on the wire and in the transcript.
+const char* role_name(Role r);
+const char* kind_name(Kind k);
+const char* state_name(LauncherState s);
+const char* refusal_name(RefusalReason r);
+const char* phase_result_name(PhaseResult r);
+const char* setup_phase_name(SetupPhase p);
+const char* outcome_name(OutcomeClass o);
+
+// Name -> value; false when `name` is no variant (exact, case-sensitive match).
+bool role_from_name(Str name, Role* ret);
+bool kind_from_name(Str name, Kind* ret);
+bool state_from_name(Str name, LauncherState* ret);
+bool refusal_from_name(Str name, RefusalReason* ret);
+
+// --- lowering primitives (PROTOCOL.md section 4)
+constexpr const char* kIdScrub = "linux.ambient.scrub.v1";
+constexpr const char* kIdLandlock = "linux.landlock.apply.v1";
+constexpr const char* kIdSeccomp = "linux.seccomp.apply.v1";
+constexpr const char* kIdExec = "linux.exec.v1";
+constexpr uint8_t kPhaseCodeScrub = 3;
+constexpr uint8_t kPhaseCodeConfine = 4;
+constexpr uint8_t kPhaseCodeExec = 5;
+
+const char* primitive_id(Primitive p);
+uint8_t primitive_phase_code(Primitive p);
+// The primitive an (id, phase_code) pair names; false for anything else.
+bool primitive_of(Str id, uint8_t phase_code, Primitive* ret);
+
+// --- the state machine
+bool is_terminal(LauncherState s);
+// Terminals absorb (nothing leaves one, no self-loop); SetupRefused and SetupFaulted
+// are reachable from every non-terminal; ExecSucceeded only from ReadyToExec;
+// otherwise only one step forward.
+bool is_valid_transition(LauncherState from, LauncherState to);
+bool can_exec(LauncherState s);
+// The outcome a terminal means; false for a non-terminal.
+bool outcome_class(LauncherState terminal, OutcomeClass* ret);
+LauncherState resolved_state(SetupPhase p);
+
+// --- phase honesty
+struct LoweringEntry;
+bool lowering_entry_eq(const LoweringEntry& a, const LoweringEntry& b);
+// NotRequired <=> both empty; Applied <=> scheduled non-empty and observed equal entry
+// by entry (all five fields, same order); Refused and Faulted are always consistent.
+bool phase_resolution_consistent(Span<LoweringEntry> scheduled, Span<LoweringEntry> observed,
+                                 PhaseResult result);
+bool confinement_installed(size_t n_scheduled, PhaseResult result);
+// phases[] is indexed by SetupPhase.
+bool ready_to_exec(bool child_created, const PhaseResult phases[4], const Digest& observed,
+                   const Digest& h_l);
+
+} // namespace bvisor::codec

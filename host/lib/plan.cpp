@@ -1,0 +1,283 @@
+// host/lib/plan.cpp: the host's plan values, over the codec (see bvisor/plan.hpp).
+#include "bvisor/plan.hpp"
+
+#include "codec/blake3.h"
+#include "codec/text.h"
+
+#include <memory>
+
+namespace bvisor {
+
+namespace {
+
+codec::Str str_view(const std::string& s) {
+    return codec::Str{s.data(), static_cast<uint32_t>(s.size())};
+}
+
+codec::Digest to_codec(const Digest& d) {
+    codec::Digest out;
+    codec::copy_bytes(out.bytes, d.data(), d.size());
+    return out;
+}
+
+Digest from_codec(const codec::Digest& d) {
+    Digest out;
+    codec::copy_bytes(out.data(), d.bytes, out.size());
+    return out;
+}
+
+std::string from_str(codec::Str s) { return std::string(s.ptr, s.len); }
+
+// The codec views of one LaunchBody; they point into the body, which must outlive it.
+struct View {
+    std::vector<codec::LoweringEntry> lowering;
+    std::vector<codec::Slot> slots;
+    std::vector<codec::Str> argv;
+    std::vector<codec::EnvPair> envp;
+    codec::Plan plan;
+
+    explicit View(const LaunchBody& b) {
+        lowering = lowering_view(b.lowering);
+        for (const auto& s : b.descriptor_table)
+            slots.push_back(codec::Slot{s.slot_index, s.role, s.kind, s.writable});
+        plan.attempt_id = to_codec(b.attempt_id);
+        plan.plan_id = to_codec(b.plan_id);
+        plan.h_a = to_codec(b.h_a);
+        plan.h_p = to_codec(b.h_p);
+        plan.h_l = to_codec(b.h_l);
+        plan.lowering = {lowering.data(), lowering.size()};
+        plan.slots = {slots.data(), slots.size()};
+        plan.target = target_view(b.target, argv, envp);
+    }
+
+    static std::vector<codec::LoweringEntry> lowering_view(const std::vector<LoweringEntry>& in) {
+        std::vector<codec::LoweringEntry> out;
+        for (const auto& e : in) {
+            codec::LoweringEntry c;
+            c.id = str_view(e.id);
+            c.version = e.version;
+            c.phase_code = e.phase_code;
+            c.param_digest = to_codec(e.param_digest);
+            c.decl_digest = to_codec(e.decl_digest);
+            out.push_back(c);
+        }
+        return out;
+    }
+
+    static codec::Target target_view(const TargetSpec& t, std::vector<codec::Str>& argv,
+                                     std::vector<codec::EnvPair>& envp) {
+        for (const auto& a : t.argv) argv.push_back(str_view(a));
+        for (const auto& [n, v] : t.envp) envp.push_back(codec::EnvPair{str_view(n), str_view(v)});
+        codec::Target out;
+        out.argv = {argv.data(), argv.size()};
+        out.envp = {envp.data(), envp.size()};
+        out.exe_slot = t.exe_slot;
+        out.user_namespace = t.user_namespace;
+        out.network_namespace = t.network_namespace;
+        out.has_seccomp = t.seccomp.has_value();
+        if (t.seccomp) out.seccomp = {t.seccomp->deny_new_tasks, t.seccomp->deny_inet_sockets};
+        return out;
+    }
+};
+
+LoweringEntry entry_from(const codec::LoweringEntry& e) {
+    return LoweringEntry{from_str(e.id), e.version, e.phase_code, from_codec(e.param_digest),
+                         from_codec(e.decl_digest)};
+}
+
+TargetSpec target_from(const codec::Target& t) {
+    TargetSpec out;
+    for (const auto& a : t.argv) out.argv.push_back(from_str(a));
+    for (const auto& e : t.envp) out.envp.emplace_back(from_str(e.name), from_str(e.value));
+    out.exe_slot = t.exe_slot;
+    out.user_namespace = t.user_namespace;
+    out.network_namespace = t.network_namespace;
+    if (t.has_seccomp) out.seccomp = SeccompRequest{t.seccomp.deny_new_tasks, t.seccomp.deny_inet_sockets};
+    return out;
+}
+
+LaunchBody body_from(const codec::Plan& p) {
+    LaunchBody b;
+    b.attempt_id = from_codec(p.attempt_id);
+    b.plan_id = from_codec(p.plan_id);
+    b.h_a = from_codec(p.h_a);
+    b.h_p = from_codec(p.h_p);
+    b.h_l = from_codec(p.h_l);
+    for (const auto& e : p.lowering) b.lowering.push_back(entry_from(e));
+    for (const auto& s : p.slots)
+        b.descriptor_table.push_back(DescriptorSlot{s.slot_index, s.role, s.kind, s.writable});
+    b.target = target_from(p.target);
+    return b;
+}
+
+// Size first, then write: the codec's two-pass encode into a vector.
+template <class F> Bytes encode_twice(F encode) {
+    codec::Status st;
+    size_t n = encode(nullptr, 0, &st);
+    Bytes out(n);
+    encode(out.data(), out.size(), &st);
+    if (!st.ok()) throw CodecError(st);
+    return out;
+}
+
+codec::Bytes bytes_of(std::span<const uint8_t> s) { return codec::Bytes{s.data(), s.size()}; }
+
+LoweringEntry primitive(codec::Primitive p) {
+    LoweringEntry e;
+    e.id = codec::primitive_id(p);
+    e.phase_code = codec::primitive_phase_code(p);
+    return e;
+}
+
+} // namespace
+
+LoweringEntry LoweringEntry::scrub() { return primitive(codec::Primitive::Scrub); }
+LoweringEntry LoweringEntry::landlock() { return primitive(codec::Primitive::Landlock); }
+LoweringEntry LoweringEntry::seccomp() { return primitive(codec::Primitive::Seccomp); }
+LoweringEntry LoweringEntry::exec() { return primitive(codec::Primitive::Exec); }
+
+void LaunchBody::bind_lowering() { h_l = lowering_digest(lowering); }
+
+std::string describe(const codec::Status& st) {
+    char buf[512];
+    codec::TextBuf t(buf, sizeof buf);
+    codec::format_status(st, t);
+    return t.c_str();
+}
+
+std::string describe(const codec::Refusal& r) { return describe(r.status); }
+
+CodecError::CodecError(const codec::Status& st) : std::runtime_error(describe(st)), status_(st) {}
+
+Bytes encode_body(const LaunchBody& body) {
+    View v(body);
+    return encode_twice([&](uint8_t* o, size_t c, codec::Status* s) { return codec::encode_body(v.plan, o, c, s); });
+}
+
+Bytes encode_lowering(const std::vector<LoweringEntry>& lowering) {
+    auto view = View::lowering_view(lowering);
+    codec::Span<codec::LoweringEntry> span{view.data(), view.size()};
+    return encode_twice([&](uint8_t* o, size_t c, codec::Status* s) { return codec::encode_lowering(span, o, c, s); });
+}
+
+Bytes encode_target(const TargetSpec& target) {
+    std::vector<codec::Str> argv;
+    std::vector<codec::EnvPair> envp;
+    codec::Target t = View::target_view(target, argv, envp);
+    return encode_twice([&](uint8_t* o, size_t c, codec::Status* s) { return codec::encode_target(t, o, c, s); });
+}
+
+Bytes encode_slot(const DescriptorSlot& slot) {
+    codec::Slot s{slot.slot_index, slot.role, slot.kind, slot.writable};
+    return encode_twice([&](uint8_t* o, size_t c, codec::Status* st) { return codec::encode_slot(s, o, c, st); });
+}
+
+Digest lowering_digest(const std::vector<LoweringEntry>& lowering) {
+    auto view = View::lowering_view(lowering);
+    return from_codec(codec::lowering_digest({view.data(), view.size()}));
+}
+
+Bytes frame(std::span<const uint8_t> body) {
+    Bytes out(codec::kFrameHeaderBytes + body.size());
+    codec::Status st = codec::write_frame_header(bytes_of(body), out.data());
+    if (!st.ok()) throw CodecError(st);
+    std::copy(body.begin(), body.end(), out.begin() + codec::kFrameHeaderBytes);
+    return out;
+}
+
+Bytes encode_frame(const LaunchBody& body) { return frame(encode_body(body)); }
+
+std::span<const uint8_t> open_frame(std::span<const uint8_t> f) {
+    codec::Bytes body;
+    codec::Status st = codec::open_frame(bytes_of(f), &body);
+    if (!st.ok()) throw CodecError(st);
+    return {body.ptr, body.len};
+}
+
+LaunchBody decode_body(std::span<const uint8_t> body) {
+    auto storage = std::make_unique<codec::PlanStorage>();
+    codec::DecodedPlan d;
+    codec::Status st = codec::decode_body(bytes_of(body), storage.get(), &d);
+    if (!st.ok()) throw CodecError(st);
+    return body_from(d.plan);
+}
+
+LaunchBody decode_frame(std::span<const uint8_t> f) { return decode_body(open_frame(f)); }
+
+std::vector<LoweringEntry> decode_lowering(std::span<const uint8_t> bytes) {
+    auto storage = std::make_unique<codec::PlanStorage>();
+    codec::Span<codec::LoweringEntry> out;
+    codec::Status st = codec::decode_lowering(bytes_of(bytes), storage.get(), &out);
+    if (!st.ok()) throw CodecError(st);
+    std::vector<LoweringEntry> v;
+    for (const auto& e : out) v.push_back(entry_from(e));
+    return v;
+}
+
+TargetSpec decode_target(std::span<const uint8_t> bytes) {
+    auto storage = std::make_unique<codec::PlanStorage>();
+    codec::Target out;
+    codec::Status st = codec::decode_target(bytes_of(bytes), storage.get(), &out);
+    if (!st.ok()) throw CodecError(st);
+    return target_from(out);
+}
+
+DescriptorSlot decode_slot(std::span<const uint8_t> bytes) {
+    codec::Slot out;
+    codec::Status st = codec::decode_slot(bytes_of(bytes), &out);
+    if (!st.ok()) throw CodecError(st);
+    return DescriptorSlot{out.slot_index, out.role, out.kind, out.writable};
+}
+
+std::optional<Verdict> verify_frame(std::span<const uint8_t> f, int control_fd, int plan_fd) {
+    if (f.size() > codec::kMaxPlanBytes) {
+        codec::Status st;
+        st.code = codec::Error::PlanTooLarge;
+        st.aux = f.size();
+        return Verdict{RefusalReason::PlanInvalid, "frame: " + describe(st)};
+    }
+    codec::Bytes body;
+    codec::Status st = codec::open_frame(bytes_of(f), &body);
+    if (!st.ok()) return Verdict{RefusalReason::PlanInvalid, "frame: " + describe(st)};
+    auto storage = std::make_unique<codec::PlanStorage>();
+    codec::DecodedPlan d;
+    st = codec::decode_body(body, storage.get(), &d);
+    if (!st.ok()) return Verdict{RefusalReason::PlanInvalid, "body: " + describe(st)};
+    codec::Digest bound = codec::Blake3::hash(body.ptr + d.lowering_offset, d.lowering_len);
+    if (!codec::digest_eq(bound, d.plan.h_l)) {
+        return Verdict{RefusalReason::IdentityMismatch,
+                       "h_l " + to_hex(from_codec(d.plan.h_l)) + " does not bind the lowering (BLAKE3 " +
+                           to_hex(from_codec(bound)) + ")"};
+    }
+    codec::Refusal r;
+    if (!codec::check_plan(d.plan, control_fd, plan_fd, &r)) return Verdict{r.reason, describe(r)};
+    return std::nullopt;
+}
+
+std::string to_hex(std::span<const uint8_t> bytes) {
+    static const char* digits = "0123456789abcdef";
+    std::string out;
+    for (uint8_t b : bytes) {
+        out.push_back(digits[b >> 4]);
+        out.push_back(digits[b & 15]);
+    }
+    return out;
+}
+
+std::optional<Digest> digest_from_hex(std::string_view hex) {
+    if (hex.size() != 64) return std::nullopt;
+    Digest d;
+    for (size_t i = 0; i < 32; ++i) {
+        int v = 0;
+        for (size_t k = 0; k < 2; ++k) {
+            char c = hex[2 * i + k];
+            int x = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+            if (x < 0) return std::nullopt;
+            v = v * 16 + x;
+        }
+        d[i] = static_cast<uint8_t>(v);
+    }
+    return d;
+}
+
+} // namespace bvisor
