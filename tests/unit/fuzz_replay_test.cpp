@@ -1,0 +1,67 @@
+// Replays every checked-in fuzz corpus input (tests/fuzz/corpus/<target>/) through
+// its fuzz target, with each input placed flush against a PROT_NONE page so that an
+// over-read crashes even without ASan. A crash or a failed property aborts the run.
+#include "../fuzz/decode_target.hpp"
+#include "../support/env.hpp"
+
+#include <catch2/catch_test_macros.hpp>
+
+#include <cstring>
+#include <filesystem>
+#include <sys/mman.h>
+#include <unistd.h>
+
+using namespace bvisor::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Calls fn(data, size) with the input ending exactly at an inaccessible page.
+template <class F> void with_guarded_copy(const std::string& bytes, F fn) {
+    size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+    size_t span = (bytes.size() + page - 1) / page * page;
+    auto* base = static_cast<uint8_t*>(
+        ::mmap(nullptr, span + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    REQUIRE(base != MAP_FAILED);
+    REQUIRE(::mprotect(base + span, page, PROT_NONE) == 0);
+    uint8_t* start = base + span - bytes.size();
+    if (!bytes.empty()) std::memcpy(start, bytes.data(), bytes.size());
+    ::mprotect(base, span, PROT_READ); // and nothing may write to its input
+    fn(start, bytes.size());
+    ::munmap(base, span + page);
+}
+
+size_t replay(const std::string& corpus, void (*target)(const uint8_t*, size_t)) {
+    size_t n = 0;
+    for (const auto& entry : fs::directory_iterator(source_path(corpus))) {
+        if (!entry.is_regular_file()) continue;
+        with_guarded_copy(read_file(entry.path().string()), target);
+        ++n;
+    }
+    return n;
+}
+
+} // namespace
+
+TEST_CASE("the decode fuzz corpus replays cleanly", "[unit][fuzz]") {
+    size_t n = replay("tests/fuzz/corpus/decode", bvisor::fuzz::decode_one);
+    CHECK(n >= 10);
+}
+
+TEST_CASE("truncations and bit flips of the decode corpus replay cleanly", "[unit][fuzz]") {
+    size_t n = 0;
+    for (const auto& entry : fs::directory_iterator(source_path("tests/fuzz/corpus/decode"))) {
+        std::string bytes = read_file(entry.path().string());
+        for (size_t cut = 0; cut < bytes.size() && cut < 600; cut += 7) {
+            with_guarded_copy(bytes.substr(0, cut), bvisor::fuzz::decode_one);
+            ++n;
+        }
+        for (size_t i = 46; i < bytes.size() && i < 2000; i += 13) {
+            std::string m = bytes;
+            m[i] = static_cast<char>(m[i] ^ (1 << (i % 8)));
+            with_guarded_copy(m, bvisor::fuzz::decode_one);
+            ++n;
+        }
+    }
+    CHECK(n > 100);
+}
