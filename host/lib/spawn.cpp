@@ -1,0 +1,443 @@
+// host/lib/spawn.cpp: the plan builder and the launcher spawner (bvisor/spawn.hpp).
+#include "bvisor/spawn.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <grp.h>
+#include <map>
+#include <poll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace bvisor {
+
+namespace {
+
+UniqueFd open_or_throw(const std::string& path, int flags, const std::string& what) {
+    int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+    if (fd < 0) throw HostError("cannot open " + what + " " + path, errno);
+    return UniqueFd(fd);
+}
+
+void write_all(int fd, const uint8_t* p, size_t n, const char* what) {
+    while (n > 0) {
+        ssize_t w = ::write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) throw HostError(what, errno);
+        p += w;
+        n -= static_cast<size_t>(w);
+    }
+}
+
+// The framed plan in a sealed memfd: the launcher (and anyone else holding it) can
+// read it but nobody can change it any more.
+UniqueFd sealed_plan(const Bytes& frame) {
+    int fd = ::memfd_create("bvisor-plan", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0) throw HostError("memfd_create", errno);
+    UniqueFd out(fd);
+    write_all(fd, frame.data(), frame.size(), "write plan memfd");
+    if (::fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0)
+        throw HostError("seal plan memfd", errno);
+    if (::lseek(fd, 0, SEEK_SET) != 0) throw HostError("rewind plan memfd", errno);
+    return out;
+}
+
+ProcessEnd end_of(int status) {
+    ProcessEnd e;
+    if (WIFEXITED(status)) {
+        e.exited = true;
+        e.code = WEXITSTATUS(status);
+    } else if (WIFSIGNALED(status)) {
+        e.signal = WTERMSIG(status);
+        e.core = WCOREDUMP(status);
+    }
+    return e;
+}
+
+// In the forked child: report errno to the parent and exit. Async-signal-safe.
+[[noreturn]] void child_fail(int report_fd, int err) {
+    ssize_t ignored = ::write(report_fd, &err, sizeof err);
+    (void)ignored;
+    ::_exit(127);
+}
+
+} // namespace
+
+// ------------------------------------------------------------------ PlanBuilder
+
+const std::vector<std::string>& system_exec_roots() {
+    static const std::vector<std::string> roots = {"/usr", "/lib", "/lib64", "/bin", "/sbin", "/etc"};
+    return roots;
+}
+
+PlanBuilder::PlanBuilder(FdLayout layout) : layout_(layout) {}
+
+PlanBuilder& PlanBuilder::exe(std::string path) {
+    exe_path_ = std::move(path);
+    return *this;
+}
+PlanBuilder& PlanBuilder::exe_fd(UniqueFd fd) {
+    exe_fd_ = std::move(fd);
+    return *this;
+}
+PlanBuilder& PlanBuilder::argv(std::vector<std::string> argv) {
+    argv_ = std::move(argv);
+    return *this;
+}
+PlanBuilder& PlanBuilder::env(std::string name, std::string value) {
+    envp_.emplace_back(std::move(name), std::move(value));
+    return *this;
+}
+PlanBuilder& PlanBuilder::read_root(std::string path) {
+    roots_.push_back(Root{std::move(path), Role::ReadRoot});
+    return *this;
+}
+PlanBuilder& PlanBuilder::write_root(std::string path) {
+    roots_.push_back(Root{std::move(path), Role::WriteRoot});
+    return *this;
+}
+PlanBuilder& PlanBuilder::system_roots() {
+    system_roots_ = true;
+    return *this;
+}
+PlanBuilder& PlanBuilder::seccomp(SeccompRequest request) {
+    seccomp_ = request;
+    return *this;
+}
+PlanBuilder& PlanBuilder::user_namespace() {
+    userns_ = true;
+    return *this;
+}
+PlanBuilder& PlanBuilder::network_namespace() {
+    netns_ = true;
+    return *this;
+}
+PlanBuilder& PlanBuilder::cgroup(std::string dir) {
+    cgroup_ = std::move(dir);
+    return *this;
+}
+PlanBuilder& PlanBuilder::ids(const Digest& attempt_id, const Digest& plan_id, const Digest& h_a,
+                              const Digest& h_p) {
+    ids_[0] = attempt_id;
+    ids_[1] = plan_id;
+    ids_[2] = h_a;
+    ids_[3] = h_p;
+    return *this;
+}
+
+PreparedLaunch PlanBuilder::build() {
+    PreparedLaunch out;
+    LaunchBody& b = out.body;
+    b.attempt_id = ids_[0];
+    b.plan_id = ids_[1];
+    b.h_a = ids_[2];
+    b.h_p = ids_[3];
+
+    UniqueFd exe = std::move(exe_fd_);
+    if (!exe) {
+        if (exe_path_.empty()) throw HostError("no program to run");
+        int fd = ::open(exe_path_.c_str(), O_RDONLY | O_CLOEXEC);
+        // An executable the caller may not read can still be executed through O_PATH.
+        if (fd < 0 && errno == EACCES) fd = ::open(exe_path_.c_str(), O_PATH | O_CLOEXEC);
+        if (fd < 0) throw HostError("cannot open program " + exe_path_, errno);
+        exe = UniqueFd(fd);
+    }
+    b.descriptor_table.push_back(DescriptorSlot{static_cast<uint32_t>(layout_.exe), Role::TargetExe, Kind::Regular, false});
+    out.grants.push_back(Grant{layout_.exe, std::move(exe)});
+
+    bool first_read = true, first_write = true;
+    int next_extra = layout_.extra_roots;
+    auto add_root = [&](const std::string& path, Role role, int slot) {
+        out.grants.push_back(Grant{slot, open_or_throw(path, O_RDONLY | O_DIRECTORY,
+                                                       role == Role::ReadRoot ? "read root" : "write root")});
+        b.descriptor_table.push_back(DescriptorSlot{static_cast<uint32_t>(slot), role, Kind::Directory, false});
+    };
+    for (const Root& r : roots_) {
+        int slot;
+        if (r.role == Role::ReadRoot && first_read) {
+            slot = layout_.read_root;
+            first_read = false;
+        } else if (r.role == Role::WriteRoot && first_write) {
+            slot = layout_.write_root;
+            first_write = false;
+        } else {
+            slot = next_extra++;
+        }
+        add_root(r.path, r.role, slot);
+    }
+    if (system_roots_) {
+        int slot = layout_.system_roots;
+        for (const auto& path : system_exec_roots()) {
+            struct stat st;
+            if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+            add_root(path, Role::ReadRoot, slot++);
+        }
+    }
+    if (cgroup_) {
+        out.grants.push_back(Grant{layout_.cgroup, open_or_throw(*cgroup_, O_RDONLY | O_DIRECTORY, "cgroup directory")});
+        b.descriptor_table.push_back(
+            DescriptorSlot{static_cast<uint32_t>(layout_.cgroup), Role::CgroupDir, Kind::Directory, false});
+    }
+    std::sort(b.descriptor_table.begin(), b.descriptor_table.end(),
+              [](const DescriptorSlot& x, const DescriptorSlot& y) { return x.slot_index < y.slot_index; });
+
+    bool any_root = std::any_of(b.descriptor_table.begin(), b.descriptor_table.end(), [](const DescriptorSlot& s) {
+        return s.role == Role::ReadRoot || s.role == Role::WriteRoot;
+    });
+    b.lowering.push_back(LoweringEntry::scrub());
+    if (any_root) b.lowering.push_back(LoweringEntry::landlock());
+    if (seccomp_) b.lowering.push_back(LoweringEntry::seccomp());
+    b.lowering.push_back(LoweringEntry::exec());
+    b.bind_lowering();
+
+    b.target.argv = argv_;
+    b.target.envp = envp_;
+    b.target.exe_slot = static_cast<uint32_t>(layout_.exe);
+    b.target.user_namespace = userns_;
+    b.target.network_namespace = netns_;
+    b.target.seccomp = seccomp_;
+    return out;
+}
+
+// ------------------------------------------------------------------ Launch
+
+Launch::Launch(LaunchRequest request) : req_(std::move(request)) {
+    const FdLayout& L = req_.layout;
+    deadline_ = std::chrono::steady_clock::now() + req_.timeout;
+
+    UniqueFd plan;
+    if (req_.plan_fd) {
+        int fd = ::fcntl(*req_.plan_fd, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0) throw HostError("dup plan fd", errno);
+        plan = UniqueFd(fd);
+    } else {
+        plan = sealed_plan(req_.frame);
+    }
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) throw HostError("socketpair", errno);
+    control_ = UniqueFd(sv[0]);
+    UniqueFd control_child(sv[1]);
+    int ep[2];
+    if (::pipe2(ep, O_CLOEXEC) != 0) throw HostError("pipe2", errno);
+    UniqueFd error_read(ep[0]), error_write(ep[1]);
+
+    // target fd in the launcher -> source fd here
+    std::map<int, int> place;
+    auto put = [&](int target, int source, const char* what) {
+        if (!place.emplace(target, source).second)
+            throw HostError(std::string("two fds for launcher fd ") + std::to_string(target) + " (" + what + ")");
+    };
+    put(L.control, control_child.get(), "control");
+    put(L.plan, plan.get(), "plan");
+    put(L.error_write, error_write.get(), "error pipe");
+    put(L.error_read, error_read.get(), "error pipe");
+    for (const Grant& g : req_.grants) put(g.slot, g.fd.get(), "grant");
+
+    UniqueFd in_child, out_child, err_child;
+    if (req_.capture_output) {
+        int p[2];
+        if (::pipe2(p, O_CLOEXEC) != 0) throw HostError("pipe2", errno);
+        in_child = UniqueFd(p[0]);
+        in_ = UniqueFd(p[1]);
+        if (req_.stdin_data.empty()) in_.reset();
+        else ::fcntl(in_.get(), F_SETFL, O_NONBLOCK);
+        if (::pipe2(p, O_CLOEXEC) != 0) throw HostError("pipe2", errno);
+        out_ = UniqueFd(p[0]);
+        out_child = UniqueFd(p[1]);
+        if (::pipe2(p, O_CLOEXEC) != 0) throw HostError("pipe2", errno);
+        err_ = UniqueFd(p[0]);
+        err_child = UniqueFd(p[1]);
+        put(0, in_child.get(), "stdin");
+        put(1, out_child.get(), "stdout");
+        put(2, err_child.get(), "stderr");
+    }
+
+    // Every source is first copied above every target, so placing one can never
+    // overwrite another that is still to be placed.
+    int base = std::max(place.rbegin()->first + 1, 3);
+    std::vector<UniqueFd> high;
+    std::vector<std::pair<int, int>> moves; // (target, high source)
+    for (const auto& [target, source] : place) {
+        int h = ::fcntl(source, F_DUPFD_CLOEXEC, base);
+        if (h < 0) throw HostError("fcntl(F_DUPFD_CLOEXEC)", errno);
+        high.emplace_back(h);
+        moves.emplace_back(target, h);
+    }
+
+    std::vector<std::string> env = {
+        "BVISOR_CONTROL_FD=" + std::to_string(L.control), "BVISOR_LAUNCH_PLAN_FD=" + std::to_string(L.plan),
+        "BVISOR_ERROR_FD=" + std::to_string(L.error_write), "BVISOR_ERROR_READ_FD=" + std::to_string(L.error_read)};
+    env.insert(env.end(), req_.extra_env.begin(), req_.extra_env.end());
+    std::vector<char*> envp;
+    for (auto& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    std::string launcher = req_.launcher;
+    char* argv[] = {launcher.data(), nullptr};
+    std::string cgroup_procs = req_.join_cgroup_procs;
+    const int error_write_target = L.error_write;
+
+    int rp[2];
+    if (::pipe2(rp, O_CLOEXEC) != 0) throw HostError("pipe2", errno);
+    UniqueFd report_read(rp[0]), report_write(rp[1]);
+
+    pid_t pid = ::fork();
+    if (pid < 0) throw HostError("fork", errno);
+    if (pid == 0) {
+        // Forked child: async-signal-safe calls only, then exec the launcher.
+        int rfd = report_write.get();
+        if (!cgroup_procs.empty()) {
+            int fd = ::open(cgroup_procs.c_str(), O_WRONLY | O_CLOEXEC);
+            if (fd < 0 || ::write(fd, "0", 1) != 1) child_fail(rfd, errno);
+            ::close(fd);
+        }
+        for (const auto& [target, source] : moves) {
+            if (::dup2(source, target) < 0) child_fail(rfd, errno); // clears close-on-exec
+        }
+        // The host's error pipe write end is close-on-exec, as upstream's hosts do: it
+        // is closed by the time the launcher runs (D12).
+        if (::fcntl(error_write_target, F_SETFD, FD_CLOEXEC) != 0) child_fail(rfd, errno);
+        if (req_.run_as_gid || req_.run_as_uid) {
+            if (::setgroups(0, nullptr) != 0) child_fail(rfd, errno);
+            if (req_.run_as_gid && ::setresgid(*req_.run_as_gid, *req_.run_as_gid, *req_.run_as_gid) != 0)
+                child_fail(rfd, errno);
+            if (req_.run_as_uid && ::setresuid(*req_.run_as_uid, *req_.run_as_uid, *req_.run_as_uid) != 0)
+                child_fail(rfd, errno);
+        }
+        if (req_.pre_exec) {
+            int err = req_.pre_exec(req_.pre_exec_arg);
+            if (err != 0) child_fail(rfd, err);
+        }
+        ::execve(argv[0], argv, envp.data());
+        child_fail(rfd, errno);
+    }
+    pid_ = pid;
+    report_write.reset();
+    high.clear();
+    control_child.reset();
+    in_child.reset();
+    out_child.reset();
+    err_child.reset();
+    req_.grants.clear(); // the launcher has its copies now
+    int err = 0;
+    ssize_t n;
+    do {
+        n = ::read(report_read.get(), &err, sizeof err);
+    } while (n < 0 && errno == EINTR);
+    if (n == sizeof err) {
+        int status;
+        ::waitpid(pid_, &status, 0);
+        reaped_ = true;
+        throw HostError("cannot start launcher " + req_.launcher, err);
+    }
+}
+
+Launch::~Launch() {
+    if (!reaped_ && pid_ > 0) {
+        ::kill(pid_, SIGKILL);
+        int status;
+        while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+        }
+    }
+}
+
+void Launch::kill(int sig) {
+    if (!reaped_ && pid_ > 0) ::kill(pid_, sig);
+}
+
+bool Launch::pump(int timeout_ms) {
+    pollfd p[4];
+    int n = 0;
+    std::string* sinks[3] = {&transcript_, &stdout_, &stderr_};
+    UniqueFd* fds[3] = {&control_, &out_, &err_};
+    int which[4];
+    for (int i = 0; i < 3; ++i) {
+        if (*fds[i]) {
+            p[n] = {fds[i]->get(), POLLIN, 0};
+            which[n++] = i;
+        }
+    }
+    if (in_) {
+        p[n] = {in_.get(), POLLOUT, 0};
+        which[n++] = 3;
+    }
+    if (n == 0) return false;
+    int r = ::poll(p, static_cast<nfds_t>(n), timeout_ms);
+    if (r < 0 && errno != EINTR) throw HostError("poll", errno);
+    char buf[65536];
+    for (int k = 0; k < n && r > 0; ++k) {
+        if (!p[k].revents) continue;
+        if (which[k] == 3) {
+            const std::string& data = req_.stdin_data;
+            ssize_t w = ::write(in_.get(), data.data() + in_written_, data.size() - in_written_);
+            if (w > 0) in_written_ += static_cast<size_t>(w);
+            if ((w < 0 && errno != EAGAIN && errno != EINTR) || in_written_ == data.size()) in_.reset();
+            continue;
+        }
+        ssize_t got = ::read(p[k].fd, buf, sizeof buf);
+        if (got > 0) {
+            sinks[which[k]]->append(buf, static_cast<size_t>(got));
+        } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
+            fds[which[k]]->reset();
+        }
+    }
+    return true;
+}
+
+std::optional<std::string> Launch::wait_for_line(std::string_view prefix, std::chrono::milliseconds timeout) {
+    auto until = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        while (true) {
+            size_t nl = transcript_.find('\n', scanned_);
+            if (nl == std::string::npos) break;
+            std::string line = transcript_.substr(scanned_, nl - scanned_);
+            scanned_ = nl + 1;
+            if (line.compare(0, prefix.size(), prefix) == 0) return line;
+        }
+        auto now = std::chrono::steady_clock::now();
+        if (now >= until || !control_) return std::nullopt;
+        auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count();
+        if (!pump(static_cast<int>(std::min<long long>(ms, 1000)))) return std::nullopt;
+    }
+}
+
+Observation Launch::finish() {
+    while (control_ || out_ || err_) {
+        auto now = std::chrono::steady_clock::now();
+        if (now >= deadline_) {
+            if (!timed_out_) {
+                timed_out_ = true;
+                ::kill(pid_, SIGKILL); // the workload follows (PDEATHSIG)
+                deadline_ = now + std::chrono::seconds(5);
+                continue;
+            }
+            break; // something else holds the pipes open: stop reading
+        }
+        auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - now).count();
+        pump(static_cast<int>(std::min<long long>(ms, 1000)));
+    }
+    control_.reset();
+    out_.reset();
+    err_.reset();
+    in_.reset();
+    int status = 0;
+    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    reaped_ = true;
+    end_ = end_of(status);
+    Observation o = parse_transcript(transcript_);
+    o.launcher = end_;
+    o.out = std::move(stdout_);
+    o.err = std::move(stderr_);
+    o.timed_out = timed_out_;
+    return o;
+}
+
+Observation run_launcher(LaunchRequest request) { return Launch(std::move(request)).finish(); }
+
+} // namespace bvisor

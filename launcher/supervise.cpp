@@ -1,0 +1,92 @@
+// launcher/supervise.cpp: see supervise.h.
+#include "supervise.h"
+
+#include "sys/fd.h"
+#include "sys/process.h"
+#include "transcript.h"
+
+namespace bvisor::launcher {
+
+namespace {
+
+constexpr long kEintr = -4;
+constexpr int kForwarded[] = {1 /*SIGHUP*/, 2 /*SIGINT*/, 3 /*SIGQUIT*/,
+                              10 /*SIGUSR1*/, 12 /*SIGUSR2*/, 15 /*SIGTERM*/};
+
+// Written once before the handlers are installed; read in the handler.
+volatile pid_t g_forward_to = 0;
+
+void forward_signal(int sig) {
+    pid_t pid = g_forward_to;
+    if (pid > 0) (void)sys::sys_kill(pid, sig);
+}
+
+long write_file(const char* path, const char* text, size_t len) {
+    long fd = sys::sys_openat(AT_FDCWD, path, O_WRONLY | O_CLOEXEC, 0);
+    if (fd < 0) return fd;
+    long n = sys::sys_write(static_cast<int>(fd), text, len);
+    (void)sys::sys_close(static_cast<int>(fd));
+    if (n < 0) return n;
+    return n == static_cast<long>(len) ? 0 : -5; // EIO: the kernel took part of a map
+}
+
+long write_proc(pid_t child, const char* file, const char* text, size_t len, codec::TextBuf& detail) {
+    char path[64];
+    codec::TextBuf p(path, sizeof path);
+    p.append("/proc/").append_u64(static_cast<uint64_t>(child)).append("/").append(file);
+    long r = write_file(path, text, len);
+    if (r < 0) {
+        detail.append(path).append(": ");
+        append_os_error(detail, r);
+    }
+    return r;
+}
+
+} // namespace
+
+long block_signals(SignalState* ret) {
+    sys::SigSet all = ~sys::SigSet{0};
+    long r = sys::sys_rt_sigprocmask(sys::kSigBlock, &all, &ret->saved_mask);
+    if (r < 0) return r;
+    ret->non_default = 0;
+    for (int sig = 1; sig <= sys::kSigMax; ++sig) {
+        sys::KernelSigaction old{};
+        if (sys::sys_rt_sigaction(sig, nullptr, &old) < 0) continue; // not a valid signal here
+        if (old.handler != sys::kSigDfl) ret->non_default |= sys::SigSet{1} << (sig - 1);
+    }
+    return 0;
+}
+
+long start_forwarding(pid_t child, const SignalState& state) {
+    g_forward_to = child;
+    for (int sig : kForwarded) {
+        long r = sys::sys_set_handler(sig, forward_signal);
+        if (r < 0) return r;
+    }
+    return sys::sys_rt_sigprocmask(sys::kSigSetmask, &state.saved_mask, nullptr);
+}
+
+long write_id_maps(pid_t child, codec::TextBuf& detail) {
+    char map[48];
+    codec::TextBuf uid(map, sizeof map);
+    uid.append("0 ").append_u64(static_cast<uint64_t>(sys::sys_geteuid())).append(" 1\n");
+    long r = write_proc(child, "uid_map", uid.c_str(), uid.size(), detail);
+    if (r < 0) return r;
+    // setgroups must be denied before an unprivileged process may write gid_map.
+    r = write_proc(child, "setgroups", "deny", 4, detail);
+    if (r < 0) return r;
+    char gmap[48];
+    codec::TextBuf gid(gmap, sizeof gmap);
+    gid.append("0 ").append_u64(static_cast<uint64_t>(sys::sys_getegid())).append(" 1\n");
+    return write_proc(child, "gid_map", gid.c_str(), gid.size(), detail);
+}
+
+long reap(pid_t child, int* ret_status) {
+    long r;
+    do {
+        r = sys::sys_wait4(child, ret_status, 0);
+    } while (r == kEintr);
+    return r < 0 ? r : 0;
+}
+
+} // namespace bvisor::launcher

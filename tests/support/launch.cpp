@@ -1,0 +1,78 @@
+// tests/support/launch.cpp: see launch.hpp.
+#include "launch.hpp"
+
+#include <catch2/catch_test_macros.hpp>
+
+#include <sstream>
+#include <unistd.h>
+
+namespace bvisor::test {
+
+LaunchOptions as(const Who& who) {
+    LaunchOptions o;
+    o.who = who;
+    return o;
+}
+
+void require_identity(const Who& who) {
+    if (!running_as_root()) {
+        if (!who.unprivileged) SKIP("the \"as root\" variant needs the tests to run as root");
+    }
+}
+
+LaunchRequest make_request(PreparedLaunch prepared, LaunchOptions opts) {
+    LaunchRequest req;
+    std::string launcher = opts.testhooks ? testhooks_launcher_path() : launcher_path();
+    bool drop = opts.who.unprivileged && running_as_root();
+    req.launcher = drop ? reachable_copy(launcher) : launcher;
+    req.frame = encode_frame(prepared.body);
+    req.grants = std::move(prepared.grants);
+    for (auto& g : opts.extra_grants) req.grants.push_back(std::move(g));
+    req.extra_env = opts.extra_env;
+    req.plan_fd = opts.plan_fd;
+    req.stdin_data = opts.stdin_data;
+    req.join_cgroup_procs = opts.join_cgroup_procs;
+    req.pre_exec = opts.pre_exec;
+    req.pre_exec_arg = opts.pre_exec_arg;
+    if (drop) {
+        req.run_as_uid = kNobody;
+        req.run_as_gid = kNobody;
+    }
+    req.timeout = std::chrono::seconds(60);
+    return req;
+}
+
+Observation launch(PreparedLaunch prepared, LaunchOptions opts) {
+    return run_launcher(make_request(std::move(prepared), std::move(opts)));
+}
+
+Observation launch_frame(const Bytes& frame, std::vector<Grant> grants, LaunchOptions opts) {
+    PreparedLaunch p;
+    p.grants = std::move(grants);
+    LaunchRequest req = make_request(std::move(p), std::move(opts));
+    req.frame = frame;
+    return run_launcher(std::move(req));
+}
+
+PlanBuilder shell(const std::string& script) {
+    PlanBuilder b;
+    b.exe("/bin/sh").argv({"sh", "-c", script}).env("PATH", "/usr/bin:/bin");
+    return b;
+}
+
+void give_to(const Who& who, const std::string& path) {
+    if (who.unprivileged && running_as_root()) {
+        if (::chown(path.c_str(), kNobody, kNobody) != 0) FAIL("chown " << path);
+    }
+}
+
+std::string show(const Observation& o) {
+    std::ostringstream s;
+    s << "launcher " << (o.launcher.exited ? "exit " + std::to_string(o.launcher.code)
+                                           : "signal " + std::to_string(o.launcher.signal))
+      << (o.timed_out ? " (timed out)" : "") << "\n--- transcript\n"
+      << o.transcript << "--- stdout\n" << o.out << "\n--- stderr\n" << o.err;
+    return s.str();
+}
+
+} // namespace bvisor::test
