@@ -60,6 +60,13 @@ PlanBuilder shell(const std::string& script) {
     return b;
 }
 
+PlanBuilder probe(std::vector<std::string> args) {
+    args.insert(args.begin(), "bvisor-test-probe");
+    PlanBuilder b;
+    b.exe(reachable_copy(bin_dir() + "/bvisor-test-probe")).argv(std::move(args));
+    return b;
+}
+
 void give_to(const Who& who, const std::string& path) {
     if (who.unprivileged && running_as_root()) {
         if (::chown(path.c_str(), kNobody, kNobody) != 0) FAIL("chown " << path);

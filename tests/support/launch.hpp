@@ -52,6 +52,9 @@ Observation launch_frame(const Bytes& frame, std::vector<Grant> grants, LaunchOp
 // A PlanBuilder for `sh -c script` with the seed's PATH and layout.
 PlanBuilder shell(const std::string& script);
 
+// A PlanBuilder for build/bin/bvisor-test-probe ARGS (a copy uid 65534 can execute).
+PlanBuilder probe(std::vector<std::string> args);
+
 // Makes `path` (a test directory) owned by the identity, so it can write there.
 void give_to(const Who& who, const std::string& path);
 
