@@ -327,8 +327,9 @@ def main():
 
     # ---------------------------------------------------------------- regeneration
     n.comment("--- regeneration")
-    n.build("build.ninja", "configure",
-            implicit=["configure.py", TOOLCHAIN_JSON] + SOURCE_DIRS)
+    # Only directories that exist: git does not keep empty ones in a fresh clone.
+    watched = [d for d in SOURCE_DIRS if os.path.isdir(os.path.join(ROOT, d))]
+    n.build("build.ninja", "configure", implicit=["configure.py", TOOLCHAIN_JSON] + watched)
     n.newline()
     n.build(kinc + "/.stamp", "kinc", implicit=["toolchain/make-kinc.sh", TOOLCHAIN_JSON],
             variables={"out_dir": kinc})
