@@ -20,6 +20,7 @@ Usage: ./configure.py [--cxx CLANGXX]
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -205,6 +206,11 @@ def main():
 
     with open(os.path.join(ROOT, TOOLCHAIN_JSON)) as f:
         tc = json.load(f)
+    with open(os.path.join(ROOT, "host/include/bvisor/version.hpp")) as f:
+        m = re.search(r'kVersion = "([^"]+)"', f.read())
+    if not m:
+        fail("host/include/bvisor/version.hpp has no kVersion")
+    version = m.group(1)
     cxx = args.cxx or tc["cxx"]
 
     rc, resource_dir = run([cxx, "-print-resource-dir"])
@@ -322,6 +328,7 @@ def main():
     n.rule("link_fuzz", "$cxx $fuzz_ldflags $in $libs -o $out", "LINK(fuzz) $out")
     n.rule("ar", "rm -f $out && ar crsD $out $in", "AR $out")
     n.rule("lint", "toolchain/lint.sh && touch $out", "LINT")
+    n.rule("man", "python3 toolchain/mkman.py $in %s $out" % version, "MAN $out")
     n.rule("run", "$command", "$description", pool="console")
     n.newline()
 
@@ -423,7 +430,8 @@ def main():
         n.newline()
 
     # ---------------------------------------------------------------- checks
-    n.comment("--- lint, tests")
+    n.comment("--- lint, tests, docs, install")
+    man = BUILD + "/man/bvisor-run.1"
     lint_stamp = BUILD + "/lint.stamp"
     n.build(lint_stamp, "lint", implicit=["toolchain/lint.sh"] + launcher_srcs + codec_srcs
             + listdir("launcher", ".h") + listdir("launcher/sys", ".h") + listdir("codec", ".h"))
@@ -431,7 +439,7 @@ def main():
     launchers = [BUILD + "/bin/bvisor-linux-launcher", BUILD + "/test/bvisor-linux-launcher-testhooks"]
     release = variant_targets.get("release", [])
     asan = variant_targets.get("asan", [])
-    check_inputs = launchers + release + asan + [lint_stamp]
+    check_inputs = launchers + release + asan + [lint_stamp, man]
     n.build("check", "run", implicit=check_inputs + ["tests/run"], variables={
         "command": "python3 tests/run %s/bin/bvisor-tests '%s/asan/bin/bvisor-tests [unit] "
                    "--allow-running-no-tests'" % (BUILD, BUILD),
@@ -439,6 +447,9 @@ def main():
     n.build("launchers", "phony", launchers)
     n.build("demo", "run", implicit=launchers + release + ["host/tools/demo.sh"], variables={
         "command": "host/tools/demo.sh %s/bin" % BUILD, "description": "DEMO"})
+    n.build(man, "man", "docs/bvisor-run.1.md", implicit=["toolchain/mkman.py", "host/include/bvisor/version.hpp"])
+    n.build("install", "run", implicit=launchers + release + [man, "toolchain/install.sh"], variables={
+        "command": "toolchain/install.sh", "description": "INSTALL (PREFIX=$${PREFIX:-/usr/local} DESTDIR=$${DESTDIR})"})
     if bench_srcs:
         n.build("bench", "run", implicit=launchers + release, variables={
             "command": "%s/bin/bvisor-bench --launcher %s/bin/bvisor-linux-launcher"
@@ -447,7 +458,7 @@ def main():
     n.build("all", "phony", launchers + sum((variant_targets[v] for v in sorted(variant_targets)),
                                             []) + fuzz_bins + [lint_stamp])
     n.newline()
-    n.default(launchers + release + [lint_stamp])
+    n.default(launchers + release + [lint_stamp, man])
 
     text = n.text()
     # Always rewritten (same bytes for same inputs) so its mtime is newer than its inputs.

@@ -8,7 +8,13 @@
 //   x32                      an x32 system call (getpid | __X32_SYSCALL_BIT)
 //   fork                     fork(2) and wait for the child
 //   connect IP PORT          a TCP connection to IP:PORT
+//   no-landlock PROG ARGS... exec PROG with the Landlock syscalls failing with ENOSYS,
+//                            as on a kernel without Landlock (a seccomp filter)
 #include <arpa/inet.h>
+#include <cstddef>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -66,6 +72,23 @@ int main(int argc, char** argv) {
         ::inet_pton(AF_INET, argv[2], &a.sin_addr);
         return report("connect", ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a));
     }
-    std::fprintf(stderr, "usage: bvisor-test-probe socket inet|inet6|unix | io_uring | x32 | fork | connect IP PORT\n");
+    if (cmd == "no-landlock" && argc >= 3) {
+        struct sock_filter f[] = {
+            BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+            BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 444, 0, 2),
+            BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, 446, 1, 0),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        };
+        struct sock_fprog prog = {static_cast<unsigned short>(sizeof f / sizeof f[0]), f};
+        if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) {
+            std::perror("seccomp");
+            return 2;
+        }
+        ::execv(argv[2], argv + 2);
+        std::perror(argv[2]);
+        return 127;
+    }
+    std::fprintf(stderr, "usage: bvisor-test-probe socket inet|inet6|unix | io_uring | x32 | fork | connect IP PORT | no-landlock PROG ARGS...\n");
     return 2;
 }

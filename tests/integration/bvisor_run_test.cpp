@@ -1,0 +1,317 @@
+// build/bin/bvisor-run end to end: confinement judged on disk, exit statuses (the
+// workload's, 128+N, 125, 126, 127), --json-status, --dry-run accepted by
+// bvisor-plan, clear errors for bad paths, and the options. Run as root and, where it
+// matters, as uid 65534 (through setpriv, from copies in a 0755 directory).
+#include "../support/env.hpp"
+#include "../support/kernel.hpp"
+#include "../support/process.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <catch2/catch_test_macros.hpp>
+#include <catch2/generators/catch_generators.hpp>
+#include <catch2/matchers/catch_matchers_string.hpp>
+
+#include <algorithm>
+#include <csignal>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+using namespace bvisor::test;
+using Catch::Matchers::ContainsSubstring;
+using Catch::Matchers::StartsWith;
+
+namespace {
+
+// bvisor-run (and the launcher beside it), copied where uid 65534 can run them.
+std::string run_tool() {
+    reachable_copy(launcher_path());
+    return reachable_copy(tool_path("bvisor-run"));
+}
+
+ProcessResult bvisor_run(std::vector<std::string> args, bool unprivileged = false, const std::string& input = "") {
+    args.insert(args.begin(), run_tool());
+    if (unprivileged && running_as_root()) {
+        args.insert(args.begin(), {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"});
+    }
+    return run_process(args, {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/nonexistent", "LANG=C.UTF-8"}, input);
+}
+
+size_t lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
+
+} // namespace
+
+TEST_CASE("bvisor-run: a read outside the roots is denied, a write inside lands", "[tools][run]") {
+    bool unprivileged = GENERATE(false, true);
+    INFO((unprivileged ? "as uid 65534" : "as root"));
+    if (!unprivileged && !running_as_root()) SKIP("the \"as root\" variant needs the tests to run as root");
+    BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock ABI " << landlock_abi() << " < 3");
+    TempDir dir("run");
+    std::string data = dir.mkdir("data"), out = dir.mkdir("out");
+    if (unprivileged) REQUIRE(::chown(out.c_str(), kNobody, kNobody) == 0);
+    write_file(data + "/in.txt", "INPUT");
+    write_file(dir / "secret.txt", "TOP-SECRET");
+    std::string script = "cat " + dir / "secret.txt" + " > " + out + "/leak; echo x > " + dir / "escape" + "; cp " +
+                         data + "/in.txt " + out + "/copy; echo finished";
+    ProcessResult r = bvisor_run({"--ro", data, "--rw", out, "--", "sh", "-c", script}, unprivileged);
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == "finished\n");
+    CHECK(read_file(out + "/leak").find("TOP-SECRET") == std::string::npos);
+    CHECK_FALSE(file_exists(dir / "escape"));
+    CHECK(read_file(out + "/copy") == "INPUT");
+    CHECK_THAT(r.err, ContainsSubstring("Permission denied"));
+    // Control: without bvisor-run the secret is readable.
+    auto open = run_shell("cat " + dir / "secret.txt");
+    CHECK(open.out == "TOP-SECRET");
+}
+
+TEST_CASE("bvisor-run: the workload's exit status and signals become bvisor-run's", "[tools][run]") {
+    CHECK(bvisor_run({"--", "sh", "-c", "exit 0"}).exit_code == 0);
+    CHECK(bvisor_run({"--", "sh", "-c", "exit 3"}).exit_code == 3);
+    CHECK(bvisor_run({"--", "sh", "-c", "exit 255"}).exit_code == 255);
+    CHECK(bvisor_run({"--", "sh", "-c", "kill -TERM $$"}).exit_code == 128 + SIGTERM);
+    CHECK(bvisor_run({"--", "sh", "-c", "kill -KILL $$"}).exit_code == 128 + SIGKILL);
+    auto r = bvisor_run({"--", "sh", "-c", "printf out; printf err >&2"});
+    CHECK(r.out == "out");
+    CHECK(r.err == "err"); // nothing of bvisor-run's own on a successful run
+}
+
+TEST_CASE("bvisor-run: stdin reaches the workload", "[tools][run]") {
+    auto r = bvisor_run({"--", "cat"}, false, "piped input\n");
+    CHECK(r.out == "piped input\n");
+}
+
+TEST_CASE("bvisor-run: a signal sent to bvisor-run reaches the workload", "[tools][run]") {
+    std::string tool = run_tool();
+    char* argv[] = {tool.data(), const_cast<char*>("--"), const_cast<char*>("sleep"), const_cast<char*>("30"), nullptr};
+    char env0[] = "PATH=/usr/bin:/bin";
+    char* envp[] = {env0, nullptr};
+    pid_t pid;
+    REQUIRE(::posix_spawn(&pid, tool.c_str(), nullptr, nullptr, argv, envp) == 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    ::kill(pid, SIGTERM);
+    int status;
+    ::waitpid(pid, &status, 0);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 128 + SIGTERM);
+}
+
+TEST_CASE("bvisor-run: 127 when PROGRAM is not found, 126 when it cannot run", "[tools][run]") {
+    auto nf = bvisor_run({"--", "no-such-program-anywhere"});
+    CHECK(nf.exit_code == 127);
+    CHECK(nf.err == "bvisor-run: no-such-program-anywhere: command not found\n");
+    auto nf2 = bvisor_run({"--", "/no/such/file"});
+    CHECK(nf2.exit_code == 127);
+    CHECK_THAT(nf2.err, ContainsSubstring("/no/such/file: No such file or directory"));
+
+    TempDir dir("noexec");
+    write_file(dir / "script", "#!/bin/sh\necho hi\n", 0644);
+    auto ne = bvisor_run({"--", dir / "script"});
+    CHECK(ne.exit_code == 126);
+    CHECK_THAT(ne.err, ContainsSubstring("script: Permission denied"));
+    auto d = bvisor_run({"--", dir.path()});
+    CHECK(d.exit_code == 126);
+    CHECK_THAT(d.err, ContainsSubstring("is a directory"));
+}
+
+TEST_CASE("bvisor-run: 126 when PROGRAM cannot be executed inside the sandbox", "[tools][run]") {
+    BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock ABI " << landlock_abi() << " < 3");
+    // Without the system roots the dynamic loader is out of reach: execve fails.
+    auto r = bvisor_run({"--no-system-roots", "--", "/usr/bin/true"});
+    CHECK(r.exit_code == 126);
+    CHECK(lines(r.err) == 1);
+    CHECK_THAT(r.err, StartsWith("bvisor-run: cannot execute /usr/bin/true: "));
+}
+
+TEST_CASE("bvisor-run: 125 with the reason and detail on one line when the launcher refuses or faults",
+          "[tools][run]") {
+    TempDir dir("fault");
+    std::string fake = dir.mkdir("not-a-cgroup");
+    auto f = bvisor_run({"--cgroup", fake, "--", "true"});
+    CHECK(f.exit_code == 125);
+    CHECK(lines(f.err) == 1);
+    CHECK_THAT(f.err, StartsWith("bvisor-run: launch failed: launcher OS fault: clone3: "));
+
+    auto nl = run_process({tool_path("bvisor-test-probe"), "no-landlock", run_tool(), "--ro", dir.path(), "--", "true"},
+                          {"PATH=/usr/bin:/bin"});
+    CHECK(nl.exit_code == 125);
+    CHECK(lines(nl.err) == 1);
+    CHECK_THAT(nl.err, StartsWith("bvisor-run: refused (MissingPrimitive): Landlock is not available"));
+    CHECK_THAT(nl.err, ContainsSubstring("Linux 6.2"));
+}
+
+TEST_CASE("bvisor-run: unknown or unreadable paths are named before anything runs", "[tools][run]") {
+    TempDir dir("paths");
+    std::string marker = dir / "ran";
+    auto r = bvisor_run({"--ro", "/no/such/dir", "--", "touch", marker});
+    CHECK(r.exit_code == 125);
+    CHECK(r.err == "bvisor-run: --ro /no/such/dir: No such file or directory\n");
+    auto w = bvisor_run({"--rw", dir / "missing", "--", "touch", marker});
+    CHECK(w.exit_code == 125);
+    CHECK_THAT(w.err, ContainsSubstring("--rw " + dir / "missing" + ": No such file or directory"));
+    write_file(dir / "file", "x");
+    auto f = bvisor_run({"--ro", dir / "file", "--", "touch", marker});
+    CHECK(f.exit_code == 125);
+    CHECK_THAT(f.err, ContainsSubstring("Not a directory"));
+    if (running_as_root()) {
+        std::string locked = dir.mkdir("locked", 0700);
+        auto u = bvisor_run({"--ro", locked, "--", "touch", marker}, true);
+        CHECK(u.exit_code == 125);
+        CHECK(u.err == "bvisor-run: --ro " + locked + ": Permission denied\n");
+    }
+    CHECK_FALSE(file_exists(marker));
+    auto o = bvisor_run({"--frobnicate", "--", "true"});
+    CHECK(o.exit_code == 125);
+    CHECK_THAT(o.err, ContainsSubstring("unknown option --frobnicate"));
+    CHECK(bvisor_run({}).exit_code == 125);
+}
+
+TEST_CASE("bvisor-run --json-status: one object with every fact, null when absent", "[tools][run]") {
+    TempDir dir("json");
+    std::string path = dir / "status.json";
+    auto ok = bvisor_run({"--json-status", path, "--", "sh", "-c", "exit 4"});
+    CHECK(ok.exit_code == 4);
+    auto ordered = nlohmann::ordered_json::parse(read_file(path));
+    std::vector<std::string> keys;
+    for (auto it = ordered.begin(); it != ordered.end(); ++it) keys.push_back(it.key());
+    auto j = nlohmann::json::parse(read_file(path));
+    CHECK(keys == std::vector<std::string>{"terminal", "refusal", "detail", "fault", "confinement_installed", "workload",
+                                           "launcher_exit"});
+    CHECK(j["terminal"] == "ExecSucceeded");
+    CHECK(j["refusal"].is_null());
+    CHECK(j["detail"].is_null());
+    CHECK(j["fault"].is_null());
+    CHECK(j["confinement_installed"] == landlock_usable());
+    CHECK(j["workload"] == nlohmann::json{{"exit", 4}});
+    CHECK(j["launcher_exit"] == 0);
+
+    auto sig = bvisor_run({"--json-status", path, "--", "sh", "-c", "kill -USR1 $$"});
+    CHECK(nlohmann::json::parse(read_file(path))["workload"] == nlohmann::json{{"signal", SIGUSR1}});
+
+    std::string fake = dir.mkdir("nocg");
+    bvisor_run({"--json-status", path, "--cgroup", fake, "--", "true"});
+    auto f = nlohmann::json::parse(read_file(path));
+    CHECK(f["terminal"] == "SetupFaulted");
+    CHECK(f["workload"].is_null());
+    CHECK(f["launcher_exit"] == 4);
+    CHECK_THAT(f["fault"].get<std::string>(), ContainsSubstring("clone3"));
+
+    // --json-status-fd: the object goes to an fd bvisor-run inherited (here, stdout).
+    std::string tool = run_tool();
+    auto fd = run_process({"/bin/sh", "-c", tool + " --json-status-fd 3 -- true 3>&1 >/dev/null"}, {"PATH=/usr/bin:/bin"});
+    auto s = nlohmann::json::parse(fd.out);
+    CHECK(s["terminal"] == "ExecSucceeded");
+    CHECK(lines(fd.out) == 1);
+}
+
+TEST_CASE("bvisor-run --json-status for a refusal", "[tools][run]") {
+    TempDir dir("jsonref");
+    std::string path = dir / "status.json";
+    auto r = run_process({tool_path("bvisor-test-probe"), "no-landlock", run_tool(), "--json-status", path, "--", "true"},
+                         {"PATH=/usr/bin:/bin"});
+    CHECK(r.exit_code == 125);
+    auto j = nlohmann::json::parse(read_file(path));
+    CHECK(j["terminal"] == "SetupRefused");
+    CHECK(j["refusal"] == "MissingPrimitive");
+    CHECK_THAT(j["detail"].get<std::string>(), ContainsSubstring("Landlock"));
+    CHECK(j["workload"].is_null());
+    CHECK(j["confinement_installed"].is_null());
+    CHECK(j["launcher_exit"] == 3);
+}
+
+TEST_CASE("bvisor-run --dry-run prints a plan that bvisor-plan encodes and verifies", "[tools][run]") {
+    TempDir dir("dry");
+    std::string data = dir.mkdir("data"), out = dir.mkdir("out");
+    std::string marker = dir / "ran";
+    auto d = bvisor_run({"--dry-run", "--ro", data, "--rw", out, "--deny-fork", "--no-network", "--env", "A=b", "--",
+                         "touch", marker});
+    CHECK(d.exit_code == 0);
+    CHECK(lines(d.out) == 1);
+    CHECK_FALSE(file_exists(marker)); // nothing ran
+    CHECK_THAT(d.err, ContainsSubstring("slot 15 = " + data));
+    CHECK_THAT(d.err, ContainsSubstring("slot 16 = " + out));
+    auto e = run_process({tool_path("bvisor-plan"), "encode"}, {}, d.out);
+    REQUIRE(e.exit_code == 0);
+    auto v = run_process({tool_path("bvisor-plan"), "verify"}, {}, e.out);
+    CHECK(v.exit_code == 0);
+    auto j = nlohmann::json::parse(d.out);
+    CHECK(j["target"]["argv"] == nlohmann::json{"touch", marker});
+    CHECK(j["target"]["envp"] == nlohmann::json::array({nlohmann::json::array({"PATH", "/usr/local/bin:/usr/bin:/bin"}),
+                                                        nlohmann::json::array({"A", "b"})}));
+    CHECK(j["target"]["seccomp"] == nlohmann::json{{"deny_new_tasks", true}, {"deny_inet_sockets", false}});
+    CHECK(j["target"].contains("user_namespace"));
+    CHECK(j["target"].contains("network_namespace"));
+    CHECK(j["h_a"] == std::string(64, '0'));
+    // attempt_id is random per run; plan_id is the same for the same command.
+    auto d2 = bvisor_run({"--dry-run", "--ro", data, "--rw", out, "--deny-fork", "--no-network", "--env", "A=b", "--",
+                          "touch", marker});
+    auto j2 = nlohmann::json::parse(d2.out);
+    CHECK(j2["attempt_id"] != j["attempt_id"]);
+    CHECK(j2["plan_id"] == j["plan_id"]);
+}
+
+TEST_CASE("bvisor-run: the environment is PATH only, plus --env and --inherit-env", "[tools][run]") {
+    auto r = run_process({run_tool(), "--env", "GREETING=hello world", "--inherit-env", "HOME", "--inherit-env", "NOPE",
+                          "--", "env"},
+                         {"PATH=/usr/bin:/bin", "HOME=/home/someone", "SECRET_TOKEN=xyz"});
+    CHECK(r.out == "PATH=/usr/local/bin:/usr/bin:/bin\nGREETING=hello world\nHOME=/home/someone\n");
+    CHECK_THAT(r.err, ContainsSubstring("--inherit-env NOPE: not set"));
+    auto p = bvisor_run({"--env", "PATH=/bin", "--", "env"});
+    CHECK(p.out == "PATH=/bin\n");
+}
+
+TEST_CASE("bvisor-run: PROGRAM outside every root gets its directory as a read root", "[tools][run]") {
+    BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock ABI " << landlock_abi() << " < 3");
+    TempDir dir("outside");
+    std::string bin = dir.mkdir("bin");
+    write_file(bin + "/mytrue", read_file("/usr/bin/true"), 0755);
+    auto r = bvisor_run({"--", bin + "/mytrue"});
+    CHECK(r.exit_code == 0);
+    auto d = bvisor_run({"--dry-run", "--", bin + "/mytrue"});
+    CHECK_THAT(d.err, ContainsSubstring("= " + bin + "\n"));
+    // Found through PATH, like a shell.
+    auto p = run_process({run_tool(), "--", "mytrue"}, {"PATH=" + bin + ":/usr/bin"});
+    CHECK(p.exit_code == 0);
+}
+
+TEST_CASE("bvisor-run: seccomp, namespace and cgroup options reach the launch", "[tools][run]") {
+    BVISOR_REQUIRE_KERNEL_FEATURE(seccomp_available(), "seccomp filters unavailable");
+    std::string probe = reachable_copy(tool_path("bvisor-test-probe"));
+    CHECK(bvisor_run({"--deny-fork", "--", probe, "fork"}).out == "fork=EPERM (Operation not permitted)\n");
+    CHECK(bvisor_run({"--deny-sockets", "--", probe, "socket", "inet"}).out ==
+          "socket_inet=EPERM (Operation not permitted)\n");
+    BVISOR_REQUIRE_KERNEL_FEATURE(userns_available(), "unprivileged user namespaces disabled");
+    CHECK(bvisor_run({"--userns", "--", "id", "-u"}, true).out == "0\n");
+    // /proc as a read root: under Landlock it is otherwise unreadable.
+    auto n = bvisor_run({"--no-network", "--ro", "/proc", "--", "cat", "/proc/self/net/dev"}, true);
+    CHECK(std::count(n.out.begin(), n.out.end(), ':') == 1); // one interface line: "lo:"
+    CHECK_THAT(n.out, ContainsSubstring("lo:"));
+    auto t = bvisor_run({"--transcript", "--", "true"});
+    CHECK_THAT(t.err, StartsWith("LauncherStarted\n"));
+    CHECK_THAT(t.err, ContainsSubstring("ExecSucceeded\n"));
+}
+
+TEST_CASE("bvisor-run --help, --version, and the man page cover the same options", "[tools][run]") {
+    auto h = bvisor_run({"--help"});
+    CHECK(h.exit_code == 0);
+    CHECK_THAT(h.out, ContainsSubstring("its directory is added as a read root"));
+    CHECK_THAT(h.out, ContainsSubstring("Linux 6.2"));
+    auto v = bvisor_run({"--version"});
+    CHECK_THAT(v.out, StartsWith("bvisor-run 0."));
+    std::string man = read_file(source_path("docs/bvisor-run.1.md"));
+    for (const char* opt : {"--ro", "--rw", "--no-system-roots", "--env", "--inherit-env", "--deny-fork", "--deny-sockets",
+                            "--userns", "--no-network", "--cgroup", "--launcher", "--transcript", "--json-status",
+                            "--json-status-fd", "--dry-run", "--help", "--version"}) {
+        INFO(opt);
+        CHECK_THAT(h.out, ContainsSubstring(opt));
+        CHECK_THAT(man, ContainsSubstring(std::string("`") + opt));
+    }
+    std::string troff = read_file(bin_dir() + "/../man/bvisor-run.1");
+    CHECK_THAT(troff, StartsWith(".TH BVISOR-RUN 1"));
+    CHECK_THAT(troff, ContainsSubstring("\\fB--no-network\\fR"));
+}
