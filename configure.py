@@ -405,7 +405,8 @@ def main():
             targets.append(out)
         if bench_srcs and name == "release":
             out = bindir + "/bvisor-bench"
-            n.build(out, "link_" + name, objs_for(bench_srcs) + [lib])
+            # The bench reuses the tests' kernel probes (already compiled for the tests).
+            n.build(out, "link_" + name, objs_for(bench_srcs) + [obj_of(vdir, "tests/support/kernel.cpp"), lib])
             targets.append(out)
         n.build(name, "phony", targets)
         variant_targets[name] = targets
@@ -452,9 +453,11 @@ def main():
         "command": "toolchain/install.sh", "description": "INSTALL (PREFIX=$${PREFIX:-/usr/local} DESTDIR=$${DESTDIR})"})
     if bench_srcs:
         n.build("bench", "run", implicit=launchers + release, variables={
-            "command": "%s/bin/bvisor-bench --launcher %s/bin/bvisor-linux-launcher"
-                       % (BUILD, BUILD),
+            "command": "%s/bin/bvisor-bench --launcher %s/bin/bvisor-linux-launcher --out %s/bench/BENCHMARKS.md"
+                       % (BUILD, BUILD, BUILD),
             "description": "BENCH"})
+    n.build("repro", "run", implicit=launchers + ["toolchain/check-repro.sh"], variables={
+        "command": "toolchain/check-repro.sh", "description": "REPRO"})
     n.build("all", "phony", launchers + sum((variant_targets[v] for v in sorted(variant_targets)),
                                             []) + fuzz_bins + [lint_stamp])
     n.newline()

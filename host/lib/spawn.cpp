@@ -9,7 +9,9 @@
 #include <grp.h>
 #include <map>
 #include <poll.h>
+#include <spawn.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -223,11 +225,11 @@ Launch::Launch(LaunchRequest request) : req_(std::move(request)) {
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) throw HostError("socketpair", errno);
     control_ = UniqueFd(sv[0]);
     UniqueFd control_child(sv[1]);
-    int ep[2];
-    if (::pipe2(ep, O_CLOEXEC) != 0) throw HostError("pipe2", errno);
-    UniqueFd error_read(ep[0]), error_write(ep[1]);
 
-    // target fd in the launcher -> source fd here
+    // target fd in the launcher -> source fd here. The error pipe's two variables are
+    // set for compatibility but no pipe is made: hosts mark its write end
+    // close-on-exec, so the launcher never sees it open anyway (D12), and the launcher
+    // never uses either fd.
     std::map<int, int> place;
     auto put = [&](int target, int source, const char* what) {
         if (!place.emplace(target, source).second)
@@ -235,8 +237,6 @@ Launch::Launch(LaunchRequest request) : req_(std::move(request)) {
     };
     put(L.control, control_child.get(), "control");
     put(L.plan, plan.get(), "plan");
-    put(L.error_write, error_write.get(), "error pipe");
-    put(L.error_read, error_read.get(), "error pipe");
     for (const Grant& g : req_.grants) put(g.slot, g.fd.get(), "grant");
 
     UniqueFd in_child, out_child, err_child;
@@ -277,14 +277,41 @@ Launch::Launch(LaunchRequest request) : req_(std::move(request)) {
     std::vector<char*> envp;
     for (auto& e : env) envp.push_back(e.data());
     envp.push_back(nullptr);
-    std::string launcher = req_.launcher;
-    char* argv[] = {launcher.data(), nullptr};
-    std::string cgroup_procs = req_.join_cgroup_procs;
-    const int error_write_target = L.error_write;
+    std::vector<std::string> command = req_.wrapper;
+    command.push_back(req_.launcher);
+    std::vector<char*> argv;
+    for (auto& a : command) argv.push_back(a.data());
+    argv.push_back(nullptr);
+
+    auto close_child_ends = [&] {
+        high.clear();
+        control_child.reset();
+        in_child.reset();
+        out_child.reset();
+        err_child.reset();
+        req_.grants.clear(); // the launcher has its copies now
+    };
+
+    bool plain = !req_.run_as_uid && !req_.run_as_gid && req_.join_cgroup_procs.empty() && !req_.pre_exec;
+    if (plain) {
+        // Nothing to do between fork and exec but placing fds: posix_spawn (a vfork,
+        // no copy of our page tables) is the fast path.
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        for (const auto& [target, source] : moves) posix_spawn_file_actions_adddup2(&fa, source, target);
+        pid_t pid;
+        int err = ::posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp.data());
+        posix_spawn_file_actions_destroy(&fa);
+        close_child_ends();
+        if (err != 0) throw HostError("cannot start launcher " + req_.launcher, err);
+        pid_ = pid;
+        return;
+    }
 
     int rp[2];
     if (::pipe2(rp, O_CLOEXEC) != 0) throw HostError("pipe2", errno);
     UniqueFd report_read(rp[0]), report_write(rp[1]);
+    std::string cgroup_procs = req_.join_cgroup_procs;
 
     pid_t pid = ::fork();
     if (pid < 0) throw HostError("fork", errno);
@@ -299,9 +326,6 @@ Launch::Launch(LaunchRequest request) : req_(std::move(request)) {
         for (const auto& [target, source] : moves) {
             if (::dup2(source, target) < 0) child_fail(rfd, errno); // clears close-on-exec
         }
-        // The host's error pipe write end is close-on-exec, as upstream's hosts do: it
-        // is closed by the time the launcher runs (D12).
-        if (::fcntl(error_write_target, F_SETFD, FD_CLOEXEC) != 0) child_fail(rfd, errno);
         if (req_.run_as_gid || req_.run_as_uid) {
             if (::setgroups(0, nullptr) != 0) child_fail(rfd, errno);
             if (req_.run_as_gid && ::setresgid(*req_.run_as_gid, *req_.run_as_gid, *req_.run_as_gid) != 0)
@@ -313,17 +337,12 @@ Launch::Launch(LaunchRequest request) : req_(std::move(request)) {
             int err = req_.pre_exec(req_.pre_exec_arg);
             if (err != 0) child_fail(rfd, err);
         }
-        ::execve(argv[0], argv, envp.data());
+        ::execve(argv[0], argv.data(), envp.data());
         child_fail(rfd, errno);
     }
     pid_ = pid;
     report_write.reset();
-    high.clear();
-    control_child.reset();
-    in_child.reset();
-    out_child.reset();
-    err_child.reset();
-    req_.grants.clear(); // the launcher has its copies now
+    close_child_ends();
     int err = 0;
     ssize_t n;
     do {
@@ -426,10 +445,12 @@ Observation Launch::finish() {
     err_.reset();
     in_.reset();
     int status = 0;
-    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    struct rusage usage {};
+    while (::wait4(pid_, &status, 0, &usage) < 0 && errno == EINTR) {
     }
     reaped_ = true;
     end_ = end_of(status);
+    end_.max_rss_kb = usage.ru_maxrss;
     Observation o = parse_transcript(transcript_);
     o.launcher = end_;
     o.out = std::move(stdout_);

@@ -7,8 +7,11 @@
 // further roots from 30. Any layout that passes the table checks works.
 //
 // Spawning: the plan goes into a sealed memfd, the control channel is a socketpair,
-// the launcher gets exactly the four BVISOR_* variables, and the workload's stdout and
-// stderr are captured concurrently with the transcript (nothing can deadlock).
+// the launcher gets exactly the four BVISOR_* variables (the two error-pipe ones for
+// compatibility only: no such pipe is created, as the launcher never uses it), and the
+// workload's stdout and stderr are captured concurrently with the transcript (nothing
+// can deadlock). Without run_as, join_cgroup_procs or pre_exec the launcher is started
+// with posix_spawn; otherwise with fork, those steps, then exec.
 // Failures to set a launch up throw HostError naming the path or call.
 #pragma once
 
@@ -109,6 +112,9 @@ struct LaunchRequest {
     int (*pre_exec)(void*) = nullptr;
     void* pre_exec_arg = nullptr;
     std::chrono::milliseconds timeout{std::chrono::minutes(2)};
+    // Run the launcher under this command (e.g. {"/usr/bin/strace", "-f", "-c"}); the
+    // launcher's path is appended to it.
+    std::vector<std::string> wrapper;
 };
 
 // A running launcher. Destroying it kills and reaps the launcher if it still runs.

@@ -21,6 +21,7 @@ struct ProcessEnd {
     int code = -1;
     int signal = 0;
     bool core = false;
+    long max_rss_kb = 0; // peak resident set of the process itself (wait4), when known
 };
 
 struct Observation {
