@@ -122,8 +122,11 @@ class Ninja:
 
 # --------------------------------------------------------------------------- probes
 def run(cmd, cwd=None):
-    p = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       universal_newlines=True)
+    try:
+        p = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           universal_newlines=True)
+    except OSError as e:  # the program does not exist or cannot be run
+        return 127, "error: %s: %s" % (cmd[0], e.strerror)
     return p.returncode, p.stdout
 
 

@@ -145,6 +145,20 @@ TEST_CASE("bvisor-run: 125 with the reason and detail on one line when the launc
     CHECK_THAT(nl.err, ContainsSubstring("Linux 6.2"));
 }
 
+TEST_CASE("bvisor-run on a kernel with Landlock ABI 2 says so and names Linux 6.2", "[tools][run]") {
+    BVISOR_REQUIRE_KERNEL_FEATURE(seccomp_available(), "seccomp user notification unavailable");
+    auto r = run_process({tool_path("bvisor-test-probe"), "landlock-abi", "2", run_tool(), "--", "true"},
+                         {"PATH=/usr/bin:/bin"});
+    CHECK(r.exit_code == 125);
+    CHECK(lines(r.err) == 1);
+    CHECK_THAT(r.err, StartsWith("bvisor-run: refused (MissingPrimitive): Landlock ABI 2 is below the required ABI 3"));
+    CHECK_THAT(r.err, ContainsSubstring("Linux 6.2 or newer"));
+    // Control: the same supervisor answering ABI 3 lets the command run.
+    auto ok = run_process({tool_path("bvisor-test-probe"), "landlock-abi", "3", run_tool(), "--", "true"},
+                          {"PATH=/usr/bin:/bin"});
+    CHECK(ok.exit_code == 0);
+}
+
 TEST_CASE("bvisor-run: unknown or unreadable paths are named before anything runs", "[tools][run]") {
     TempDir dir("paths");
     std::string marker = dir / "ran";

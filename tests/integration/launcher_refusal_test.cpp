@@ -261,6 +261,27 @@ TEST_CASE("refused: a plan over the 4 MiB cap (D6)", "[launcher][refusal]") {
     CHECK_THAT(o.detail, ContainsSubstring("4194304"));
 }
 
+TEST_CASE("refused: too many strings, or one too long, for the D6 limits (PlanInvalid)", "[launcher][refusal]") {
+    Marked m;
+    {
+        PreparedLaunch p = m.plan();
+        p.body.target.envp.clear();
+        p.body.target.argv.resize(65537, "x");
+        LaunchBody body = p.body;
+        Observation o = launch_body(body, std::move(p));
+        expect_refused(o, RefusalReason::PlanInvalid, m.marker);
+        CHECK_THAT(o.detail, ContainsSubstring("too many argv + envp strings (65537)"));
+    }
+    {
+        PreparedLaunch p = m.plan();
+        p.body.target.envp.push_back({"BIG", std::string(131073, 'v')});
+        LaunchBody body = p.body;
+        Observation o = launch_body(body, std::move(p));
+        expect_refused(o, RefusalReason::PlanInvalid, m.marker);
+        CHECK_THAT(o.detail, ContainsSubstring("string too long (131073 bytes)"));
+    }
+}
+
 TEST_CASE("a plan read from a pipe works (any readable fd)", "[launcher][contract]") {
     PlanBuilder b;
     b.exe("/bin/true").argv({"true"});

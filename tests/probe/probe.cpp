@@ -10,10 +10,16 @@
 //   connect IP PORT          a TCP connection to IP:PORT
 //   no-landlock PROG ARGS... exec PROG with the Landlock syscalls failing with ENOSYS,
 //                            as on a kernel without Landlock (a seccomp filter)
+//   landlock-abi N PROG ARGS...
+//                            run PROG (and everything it starts) seeing Landlock ABI N:
+//                            a seccomp user-notification supervisor answers the
+//                            version query with N and the errata query with EINVAL,
+//                            and lets every other Landlock call through
 #include <arpa/inet.h>
 #include <cstddef>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <cerrno>
 #include <cstdio>
@@ -26,6 +32,83 @@
 #include <unistd.h>
 
 namespace {
+
+// The child side of landlock-abi: install the notifying filter, hand its listener to
+// the parent over `sock`, exec PROG.
+[[noreturn]] void run_with_listener(int sock, char** prog) {
+    struct sock_filter f[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 444, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog fprog = {static_cast<unsigned short>(sizeof f / sizeof f[0]), f};
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) ::_exit(126);
+    int listener = static_cast<int>(::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &fprog));
+    if (listener < 0) ::_exit(126);
+    char byte = 0;
+    iovec iov{&byte, 1};
+    char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), &listener, sizeof listener);
+    if (::sendmsg(sock, &msg, 0) != 1) ::_exit(126);
+    ::close(listener);
+    ::close(sock);
+    ::execv(prog[0], prog);
+    ::_exit(127);
+}
+
+int landlock_abi_supervisor(long abi, char** prog) {
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return 2;
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::close(sv[0]);
+        run_with_listener(sv[1], prog);
+    }
+    ::close(sv[1]);
+    char byte;
+    iovec iov{&byte, 1};
+    char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    if (::recvmsg(sv[0], &msg, 0) != 1) return 2;
+    int listener;
+    std::memcpy(&listener, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof listener);
+    seccomp_notif req;
+    seccomp_notif_resp resp;
+    for (;;) {
+        std::memset(&req, 0, sizeof req);
+        if (::ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &req) != 0) {
+            if (errno == EINTR) continue;
+            break; // ENOENT: every process under the filter is gone
+        }
+        std::memset(&resp, 0, sizeof resp);
+        resp.id = req.id;
+        if (req.data.args[0] == 0 && req.data.args[1] == 0 && req.data.args[2] == 1) {
+            resp.val = abi; // LANDLOCK_CREATE_RULESET_VERSION
+        } else if (req.data.args[0] == 0 && req.data.args[1] == 0 && req.data.args[2] == 2) {
+            resp.error = -EINVAL; // no errata query on such an old kernel
+        } else {
+            resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+        }
+        ::ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
 
 int report(const char* what, long result) {
     if (result >= 0) {
@@ -72,6 +155,7 @@ int main(int argc, char** argv) {
         ::inet_pton(AF_INET, argv[2], &a.sin_addr);
         return report("connect", ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a));
     }
+    if (cmd == "landlock-abi" && argc >= 4) return landlock_abi_supervisor(std::stol(argv[2]), argv + 3);
     if (cmd == "no-landlock" && argc >= 3) {
         struct sock_filter f[] = {
             BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
@@ -89,6 +173,6 @@ int main(int argc, char** argv) {
         std::perror(argv[2]);
         return 127;
     }
-    std::fprintf(stderr, "usage: bvisor-test-probe socket inet|inet6|unix | io_uring | x32 | fork | connect IP PORT | no-landlock PROG ARGS...\n");
+    std::fprintf(stderr, "usage: bvisor-test-probe socket inet|inet6|unix | io_uring | x32 | fork | connect IP PORT | no-landlock PROG ARGS... | landlock-abi N PROG ARGS...\n");
     return 2;
 }
