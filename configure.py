@@ -437,8 +437,8 @@ def main():
     n.comment("--- lint, tests, docs, install")
     man = BUILD + "/man/bvisor-run.1"
     lint_stamp = BUILD + "/lint.stamp"
-    n.build(lint_stamp, "lint", implicit=["toolchain/lint.sh"] + launcher_srcs + codec_srcs
-            + listdir("launcher", ".h") + listdir("launcher/sys", ".h") + listdir("codec", ".h"))
+    all_sources = sorted(set(f for d in SOURCE_DIRS for ext in (".cpp", ".h", ".hpp") for f in listdir(d, ext)))
+    n.build(lint_stamp, "lint", implicit=["toolchain/lint.sh", ".clang-format"] + all_sources)
     n.build("lint", "phony", lint_stamp)
     launchers = [BUILD + "/bin/bvisor-linux-launcher", BUILD + "/test/bvisor-linux-launcher-testhooks"]
     release = variant_targets.get("release", [])
@@ -462,9 +462,10 @@ def main():
     n.build("repro", "run", implicit=launchers + ["toolchain/check-repro.sh"], variables={
         "command": "toolchain/check-repro.sh", "description": "REPRO"})
     n.build("all", "phony", launchers + sum((variant_targets[v] for v in sorted(variant_targets)),
-                                            []) + fuzz_bins + [lint_stamp])
+                                            []) + fuzz_bins + [lint_stamp, man])
     n.newline()
-    n.default(launchers + release + [lint_stamp, man])
+    # The default builds everything: every variant, the fuzzers, the man page, lint.
+    n.default(["all"])
 
     text = n.text()
     # Always rewritten (same bytes for same inputs) so its mtime is newer than its inputs.

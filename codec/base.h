@@ -32,7 +32,8 @@ struct Str {
 
 constexpr size_t cstr_len(const char* s) {
     size_t n = 0;
-    while (s[n]) ++n;
+    while (s[n])
+        ++n;
     return n;
 }
 

@@ -60,19 +60,35 @@ inline void round_fn(uint32_t s[16], const uint32_t m[16]) {
 void compress(const uint32_t cv[8], const uint8_t block[kBlockLen], uint64_t counter,
               uint32_t block_len, uint32_t flags, uint32_t out[8]) {
     uint32_t m[16];
-    for (int i = 0; i < 16; ++i) m[i] = load_le32(block + 4 * i);
-    uint32_t s[16] = {cv[0], cv[1], cv[2], cv[3], cv[4], cv[5], cv[6], cv[7],
-                      kIv[0], kIv[1], kIv[2], kIv[3],
-                      static_cast<uint32_t>(counter), static_cast<uint32_t>(counter >> 32),
-                      block_len, flags};
+    for (int i = 0; i < 16; ++i)
+        m[i] = load_le32(block + 4 * i);
+    uint32_t s[16] = {cv[0],
+                      cv[1],
+                      cv[2],
+                      cv[3],
+                      cv[4],
+                      cv[5],
+                      cv[6],
+                      cv[7],
+                      kIv[0],
+                      kIv[1],
+                      kIv[2],
+                      kIv[3],
+                      static_cast<uint32_t>(counter),
+                      static_cast<uint32_t>(counter >> 32),
+                      block_len,
+                      flags};
     for (int r = 0; r < 7; ++r) {
         round_fn(s, m);
         if (r == 6) break;
         uint32_t permuted[16];
-        for (int i = 0; i < 16; ++i) permuted[i] = m[kMsgPermutation[i]];
-        for (int i = 0; i < 16; ++i) m[i] = permuted[i];
+        for (int i = 0; i < 16; ++i)
+            permuted[i] = m[kMsgPermutation[i]];
+        for (int i = 0; i < 16; ++i)
+            m[i] = permuted[i];
     }
-    for (int i = 0; i < 8; ++i) out[i] = s[i] ^ s[i + 8];
+    for (int i = 0; i < 8; ++i)
+        out[i] = s[i] ^ s[i + 8];
 }
 
 // What a node would output, held back until we know whether it is the root.
@@ -83,14 +99,19 @@ struct Output {
     uint32_t block_len;
     uint32_t flags;
 
-    void chaining_value(uint32_t out[8]) const { compress(cv, block, counter, block_len, flags, out); }
+    void chaining_value(uint32_t out[8]) const {
+        compress(cv, block, counter, block_len, flags, out);
+    }
 };
 
 Output parent_output(const uint32_t left[8], const uint32_t right[8]) {
     Output o;
-    for (int i = 0; i < 8; ++i) o.cv[i] = kIv[i];
-    for (int i = 0; i < 8; ++i) store_le32(o.block + 4 * i, left[i]);
-    for (int i = 0; i < 8; ++i) store_le32(o.block + 32 + 4 * i, right[i]);
+    for (int i = 0; i < 8; ++i)
+        o.cv[i] = kIv[i];
+    for (int i = 0; i < 8; ++i)
+        store_le32(o.block + 4 * i, left[i]);
+    for (int i = 0; i < 8; ++i)
+        store_le32(o.block + 32 + 4 * i, right[i]);
     o.counter = 0;
     o.block_len = kBlockLen;
     o.flags = kParent;
@@ -102,9 +123,11 @@ Output parent_output(const uint32_t left[8], const uint32_t right[8]) {
 Blake3::Blake3() { reset_chunk(0); }
 
 void Blake3::reset_chunk(uint64_t counter) {
-    for (int i = 0; i < 8; ++i) chunk_.cv[i] = kIv[i];
+    for (int i = 0; i < 8; ++i)
+        chunk_.cv[i] = kIv[i];
     chunk_.counter = counter;
-    for (auto& b : chunk_.block) b = 0;
+    for (auto& b : chunk_.block)
+        b = 0;
     chunk_.block_len = 0;
     chunk_.blocks_compressed = 0;
     chunk_.flags = 0;
@@ -117,7 +140,8 @@ void Blake3::chunk_update(const uint8_t* data, size_t len) {
             uint32_t flags = chunk_.flags | (chunk_.blocks_compressed == 0 ? kChunkStart : 0);
             compress(chunk_.cv, chunk_.block, chunk_.counter, kBlockLen, flags, chunk_.cv);
             ++chunk_.blocks_compressed;
-            for (auto& b : chunk_.block) b = 0;
+            for (auto& b : chunk_.block)
+                b = 0;
             chunk_.block_len = 0;
         }
         size_t take = kBlockLen - chunk_.block_len;
@@ -132,13 +156,15 @@ void Blake3::chunk_update(const uint8_t* data, size_t len) {
 void Blake3::push_chunk_cv(const uint32_t cv[8], uint64_t total_chunks) {
     // Merge completed subtrees: one merge per trailing zero bit of the chunk count.
     uint32_t merged[8];
-    for (int i = 0; i < 8; ++i) merged[i] = cv[i];
+    for (int i = 0; i < 8; ++i)
+        merged[i] = cv[i];
     while ((total_chunks & 1) == 0) {
         --cv_stack_len_;
         parent_output(cv_stack_[cv_stack_len_], merged).chaining_value(merged);
         total_chunks >>= 1;
     }
-    for (int i = 0; i < 8; ++i) cv_stack_[cv_stack_len_][i] = merged[i];
+    for (int i = 0; i < 8; ++i)
+        cv_stack_[cv_stack_len_][i] = merged[i];
     ++cv_stack_len_;
 }
 
@@ -147,7 +173,8 @@ void Blake3::update(const uint8_t* data, size_t len) {
         if (chunk_.len() == kChunkLen) {
             // The chunk is complete and more input follows, so it is not the root.
             Output o;
-            for (int i = 0; i < 8; ++i) o.cv[i] = chunk_.cv[i];
+            for (int i = 0; i < 8; ++i)
+                o.cv[i] = chunk_.cv[i];
             copy_bytes(o.block, chunk_.block, kBlockLen);
             o.counter = chunk_.counter;
             o.block_len = chunk_.block_len;
@@ -168,7 +195,8 @@ void Blake3::update(const uint8_t* data, size_t len) {
 
 Digest Blake3::finalize() const {
     Output o;
-    for (int i = 0; i < 8; ++i) o.cv[i] = chunk_.cv[i];
+    for (int i = 0; i < 8; ++i)
+        o.cv[i] = chunk_.cv[i];
     copy_bytes(o.block, chunk_.block, kBlockLen);
     o.counter = chunk_.counter;
     o.block_len = chunk_.block_len;
@@ -181,7 +209,8 @@ Digest Blake3::finalize() const {
     uint32_t words[8];
     compress(o.cv, o.block, o.counter, o.block_len, o.flags | kRoot, words);
     Digest d;
-    for (int i = 0; i < 8; ++i) store_le32(d.bytes + 4 * i, words[i]);
+    for (int i = 0; i < 8; ++i)
+        store_le32(d.bytes + 4 * i, words[i]);
     return d;
 }
 

@@ -31,11 +31,14 @@ const char* required_kinds(Role r, Kind k) {
     switch (r) {
     case Role::ReadRoot:
     case Role::WriteRoot:
-    case Role::CgroupDir: return k == Kind::Directory ? nullptr : "Directory";
-    case Role::TargetExe: return k == Kind::Regular ? nullptr : "Regular";
+    case Role::CgroupDir:
+        return k == Kind::Directory ? nullptr : "Directory";
+    case Role::TargetExe:
+        return k == Kind::Regular ? nullptr : "Regular";
     case Role::ControlChannel:
         return (k == Kind::Socket || k == Kind::Pipe) ? nullptr : "Socket or Pipe";
-    default: return nullptr;
+    default:
+        return nullptr;
     }
 }
 
@@ -53,11 +56,20 @@ Schedule summarize(Span<LoweringEntry> lowering) {
         Primitive p;
         if (!primitive_of(e.id, e.phase_code, &p)) continue;
         switch (p) {
-        case Primitive::Scrub: ++s.scrub; break;
-        case Primitive::Landlock: ++s.landlock; break;
-        case Primitive::Seccomp: ++s.seccomp; break;
-        case Primitive::Exec: ++s.exec; break;
-        case Primitive::Count: break;
+        case Primitive::Scrub:
+            ++s.scrub;
+            break;
+        case Primitive::Landlock:
+            ++s.landlock;
+            break;
+        case Primitive::Seccomp:
+            ++s.seccomp;
+            break;
+        case Primitive::Exec:
+            ++s.exec;
+            break;
+        case Primitive::Count:
+            break;
         }
     }
     return s;
@@ -148,7 +160,8 @@ bool check_scrub(const Plan& plan, Refusal* ret) {
 bool check_seccomp_request(const Plan& plan, Refusal* ret) {
     if (summarize(plan.lowering).seccomp == 0) return true;
     const Target& t = plan.target;
-    if (!t.has_seccomp) return refuse(ret, RefusalReason::MissingPrimitive, Error::SeccompWithoutRequest);
+    if (!t.has_seccomp)
+        return refuse(ret, RefusalReason::MissingPrimitive, Error::SeccompWithoutRequest);
     if (!t.seccomp.deny_new_tasks && !t.seccomp.deny_inet_sockets)
         return refuse(ret, RefusalReason::MissingPrimitive, Error::SeccompDeniesNothing);
     return true;
@@ -159,9 +172,12 @@ bool check_confinement_pairing(const Plan& plan, Refusal* ret) {
     if (plan.target.has_seccomp && s.seccomp == 0)
         return refuse(ret, RefusalReason::PlanInvalid, Error::SeccompRequestWithoutEntry);
     bool roots = false;
-    for (const auto& slot : plan.slots) roots = roots || is_root(slot.role);
-    if (roots && s.landlock == 0) return refuse(ret, RefusalReason::PlanInvalid, Error::RootsWithoutLandlock);
-    if (!roots && s.landlock > 0) return refuse(ret, RefusalReason::PlanInvalid, Error::LandlockWithoutRoots);
+    for (const auto& slot : plan.slots)
+        roots = roots || is_root(slot.role);
+    if (roots && s.landlock == 0)
+        return refuse(ret, RefusalReason::PlanInvalid, Error::RootsWithoutLandlock);
+    if (!roots && s.landlock > 0)
+        return refuse(ret, RefusalReason::PlanInvalid, Error::LandlockWithoutRoots);
     return true;
 }
 
@@ -203,7 +219,8 @@ bool check_target(const Plan& plan, Refusal* ret) {
     if (t.network_namespace && !t.user_namespace)
         return refuse(ret, RefusalReason::PlanInvalid, Error::NetnsWithoutUserns);
     bool found = false;
-    for (const auto& s : plan.slots) found = found || (s.role == Role::TargetExe && s.slot_index == t.exe_slot);
+    for (const auto& s : plan.slots)
+        found = found || (s.role == Role::TargetExe && s.slot_index == t.exe_slot);
     if (!found) {
         refuse(ret, RefusalReason::PlanInvalid, Error::NoTargetExeSlot);
         ret->status.aux = t.exe_slot;

@@ -41,11 +41,11 @@ Status validate_table(Span<Slot> slots);
 bool check_plan(const Plan& plan, int control_fd, int plan_fd, Refusal* ret);
 
 // Individual checks, in their order (each fills *ret on failure).
-bool check_table(const Plan& plan, int control_fd, int plan_fd, Refusal* ret);  // 3
-bool check_primitives(const Plan& plan, Refusal* ret);                           // 4
-bool check_scrub(const Plan& plan, Refusal* ret);                                // 5
-bool check_seccomp_request(const Plan& plan, Refusal* ret);                      // 6
-bool check_confinement_pairing(const Plan& plan, Refusal* ret);                  // 7
-bool check_target(const Plan& plan, Refusal* ret);                               // 8
+bool check_table(const Plan& plan, int control_fd, int plan_fd, Refusal* ret); // 3
+bool check_primitives(const Plan& plan, Refusal* ret);                         // 4
+bool check_scrub(const Plan& plan, Refusal* ret);                              // 5
+bool check_seccomp_request(const Plan& plan, Refusal* ret);                    // 6
+bool check_confinement_pairing(const Plan& plan, Refusal* ret);                // 7
+bool check_target(const Plan& plan, Refusal* ret);                             // 8
 
 } // namespace bvisor::codec

@@ -88,43 +88,55 @@ const char* msgpack_type_name(uint8_t b) {
     if (b <= 0xbf) return "fixstr";
     if (b >= 0xe0) return "negative fixint";
     switch (b) {
-    case 0xc0: return "nil";
-    case 0xc1: return "never-used byte 0xc1";
+    case 0xc0:
+        return "nil";
+    case 0xc1:
+        return "never-used byte 0xc1";
     case 0xc2:
-    case 0xc3: return "bool";
+    case 0xc3:
+        return "bool";
     case 0xc4:
     case 0xc5:
-    case 0xc6: return "bin";
+    case 0xc6:
+        return "bin";
     case 0xc7:
     case 0xc8:
-    case 0xc9: return "ext";
+    case 0xc9:
+        return "ext";
     case 0xca:
-    case 0xcb: return "float";
+    case 0xcb:
+        return "float";
     case 0xcc:
     case 0xcd:
     case 0xce:
-    case 0xcf: return "uint";
+    case 0xcf:
+        return "uint";
     case 0xd0:
     case 0xd1:
     case 0xd2:
-    case 0xd3: return "int";
+    case 0xd3:
+        return "int";
     case 0xd4:
     case 0xd5:
     case 0xd6:
     case 0xd7:
-    case 0xd8: return "fixext";
+    case 0xd8:
+        return "fixext";
     case 0xd9:
     case 0xda:
-    case 0xdb: return "str";
+    case 0xdb:
+        return "str";
     case 0xdc:
-    case 0xdd: return "array";
-    default: return "map"; // 0xde, 0xdf
+    case 0xdd:
+        return "array";
+    default:
+        return "map"; // 0xde, 0xdf
     }
 }
 
 void format_status(const Status& st, TextBuf& out) {
     out.append(describe(st.code));
-    bool said_subject = false;  // subject and expected already worked into the text
+    bool said_subject = false; // subject and expected already worked into the text
     auto quoted = [&](Str text) { out.append(" \"").append_plan_text(text).append("\""); };
     switch (st.code) {
     case Error::UnsupportedVersion:
@@ -195,8 +207,10 @@ void format_status(const Status& st, TextBuf& out) {
         said_subject = true;
         break;
     case Error::WrongType:
-        if (st.expected) out.append(": expected ").append(st.expected).append(", found ");
-        else out.append(": found ");
+        if (st.expected)
+            out.append(": expected ").append(st.expected).append(", found ");
+        else
+            out.append(": found ");
         out.append(msgpack_type_name(st.lead));
         said_subject = true;
         break;

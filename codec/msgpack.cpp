@@ -25,7 +25,8 @@ void Writer::put(const uint8_t* p, size_t n) {
 
 void Writer::put_be(uint64_t v, int bytes) {
     uint8_t tmp[8];
-    for (int i = 0; i < bytes; ++i) tmp[i] = static_cast<uint8_t>(v >> (8 * (bytes - 1 - i)));
+    for (int i = 0; i < bytes; ++i)
+        tmp[i] = static_cast<uint8_t>(v >> (8 * (bytes - 1 - i)));
     put(tmp, static_cast<size_t>(bytes));
 }
 
@@ -92,7 +93,8 @@ void Writer::map_header(uint32_t n) {
 void Writer::digest(const Digest& d) {
     // Always `dc 00 20` (32 does not fit a fixarray), then one integer per byte.
     array_header(static_cast<uint32_t>(kDigestBytes));
-    for (uint8_t b : d.bytes) uint(b);
+    for (uint8_t b : d.bytes)
+        uint(b);
 }
 
 // ------------------------------------------------------------------ Reader
@@ -130,7 +132,8 @@ void Reader::fill_where() {
     for (uint32_t i = 0; i < n; ++i) {
         if (i > 0 && path_[i].name) t.append(".");
         if (path_[i].name) t.append(path_[i].name);
-        if (path_[i].index >= 0) t.append("[").append_u64(static_cast<uint64_t>(path_[i].index)).append("]");
+        if (path_[i].index >= 0)
+            t.append("[").append_u64(static_cast<uint64_t>(path_[i].index)).append("]");
     }
     if (path_len_ == 0) t.append("body");
 }
@@ -148,7 +151,8 @@ bool Reader::need(size_t n, size_t at) {
 
 uint64_t Reader::be(size_t at, int bytes) const {
     uint64_t v = 0;
-    for (int i = 0; i < bytes; ++i) v = (v << 8) | in_.ptr[at + static_cast<size_t>(i)];
+    for (int i = 0; i < bytes; ++i)
+        v = (v << 8) | in_.ptr[at + static_cast<size_t>(i)];
     return v;
 }
 
@@ -160,9 +164,7 @@ bool Reader::enter() {
 
 namespace {
 // Header width (bytes after the lead byte) for the 8/16/32-bit forms.
-int width_of(uint8_t lead, uint8_t base8) {
-    return lead == base8 ? 1 : lead == base8 + 1 ? 2 : 4;
-}
+int width_of(uint8_t lead, uint8_t base8) { return lead == base8 ? 1 : lead == base8 + 1 ? 2 : 4; }
 } // namespace
 
 bool Reader::map_header(uint32_t* ret_n) {
@@ -178,7 +180,8 @@ bool Reader::map_header(uint32_t* ret_n) {
     int w = b == 0xde ? 2 : 4;
     if (!need(1 + static_cast<size_t>(w), at)) return false;
     uint64_t n = be(at + 1, w);
-    if ((w == 2 && n < 16) || (w == 4 && n <= 0xffff)) return fail(Error::NonCanonicalHeader, at, n, "map");
+    if ((w == 2 && n < 16) || (w == 4 && n <= 0xffff))
+        return fail(Error::NonCanonicalHeader, at, n, "map");
     pos_ += 1 + static_cast<size_t>(w);
     *ret_n = static_cast<uint32_t>(n);
     return true;
@@ -197,7 +200,8 @@ bool Reader::array_header(uint32_t* ret_n) {
     int w = b == 0xdc ? 2 : 4;
     if (!need(1 + static_cast<size_t>(w), at)) return false;
     uint64_t n = be(at + 1, w);
-    if ((w == 2 && n < 16) || (w == 4 && n <= 0xffff)) return fail(Error::NonCanonicalHeader, at, n, "array");
+    if ((w == 2 && n < 16) || (w == 4 && n <= 0xffff))
+        return fail(Error::NonCanonicalHeader, at, n, "array");
     pos_ += 1 + static_cast<size_t>(w);
     *ret_n = static_cast<uint32_t>(n);
     return true;
@@ -269,7 +273,8 @@ bool Reader::digest(Digest* ret) {
     size_t at = pos_;
     if (!need(1, at)) return false;
     uint8_t b = in_.ptr[pos_];
-    if (b >= 0xc4 && b <= 0xc6) return fail_wrong_type(at, "array of 32 integers (digest), never bin");
+    if (b >= 0xc4 && b <= 0xc6)
+        return fail_wrong_type(at, "array of 32 integers (digest), never bin");
     uint32_t n;
     if (!array_header(&n)) return false;
     if (n != kDigestBytes) return fail(Error::BadDigestLength, at, n);
@@ -299,24 +304,59 @@ bool Reader::skip_value() {
         skip = b & 0x1fu;
     } else {
         switch (b) {
-        case 0xcc: case 0xd0: skip = 1; break;
-        case 0xcd: case 0xd1: skip = 2; break;
-        case 0xce: case 0xd2: case 0xca: skip = 4; break;
-        case 0xcf: case 0xd3: case 0xcb: skip = 8; break;
-        case 0xd4: skip = 2; break;
-        case 0xd5: skip = 3; break;
-        case 0xd6: skip = 5; break;
-        case 0xd7: skip = 9; break;
-        case 0xd8: skip = 17; break;
-        case 0xc4: case 0xd9: case 0xc7:
-        case 0xc5: case 0xda: case 0xc8:
-        case 0xc6: case 0xdb: case 0xc9: {
-            int w = (b == 0xc4 || b == 0xd9 || b == 0xc7) ? 1 : (b == 0xc5 || b == 0xda || b == 0xc8) ? 2 : 4;
+        case 0xcc:
+        case 0xd0:
+            skip = 1;
+            break;
+        case 0xcd:
+        case 0xd1:
+            skip = 2;
+            break;
+        case 0xce:
+        case 0xd2:
+        case 0xca:
+            skip = 4;
+            break;
+        case 0xcf:
+        case 0xd3:
+        case 0xcb:
+            skip = 8;
+            break;
+        case 0xd4:
+            skip = 2;
+            break;
+        case 0xd5:
+            skip = 3;
+            break;
+        case 0xd6:
+            skip = 5;
+            break;
+        case 0xd7:
+            skip = 9;
+            break;
+        case 0xd8:
+            skip = 17;
+            break;
+        case 0xc4:
+        case 0xd9:
+        case 0xc7:
+        case 0xc5:
+        case 0xda:
+        case 0xc8:
+        case 0xc6:
+        case 0xdb:
+        case 0xc9: {
+            int w = (b == 0xc4 || b == 0xd9 || b == 0xc7)   ? 1
+                    : (b == 0xc5 || b == 0xda || b == 0xc8) ? 2
+                                                            : 4;
             if (!need(1 + static_cast<size_t>(w), at)) return false;
             skip = static_cast<size_t>(w) + be(at + 1, w) + ((b >= 0xc7 && b <= 0xc9) ? 1 : 0);
             break;
         }
-        case 0xdc: case 0xdd: case 0xde: case 0xdf: {
+        case 0xdc:
+        case 0xdd:
+        case 0xde:
+        case 0xdf: {
             int w = (b == 0xdc || b == 0xde) ? 2 : 4;
             if (!need(1 + static_cast<size_t>(w), at)) return false;
             uint64_t n = be(at + 1, w);
@@ -324,7 +364,8 @@ bool Reader::skip_value() {
             skip = static_cast<size_t>(w);
             break;
         }
-        default: return fail_wrong_type(at, "a MessagePack value"); // 0xc1
+        default:
+            return fail_wrong_type(at, "a MessagePack value"); // 0xc1
         }
     }
     if (!need(1 + skip, at)) return false;
@@ -366,7 +407,7 @@ bool valid_utf8(const uint8_t* p, size_t n) {
             cp = (cp << 6) | (p[i + k] & 0x3fu);
         }
         if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)) return false; // overlong
-        if (cp >= 0xd800 && cp <= 0xdfff) return false;                            // surrogate
+        if (cp >= 0xd800 && cp <= 0xdfff) return false;                           // surrogate
         if (cp > 0x10ffff) return false;
         i += len;
     }

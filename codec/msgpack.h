@@ -6,9 +6,9 @@
 // hasher (h_l without a buffer). Overflowing the buffer is a sticky BufferTooSmall.
 //
 // Reader: a bounds-checked cursor over the input with a sticky first error. Every
-// header must be the minimal one; strings must be UTF-8; nesting at most kMaxDepth. The reader never allocates and never reads out of bounds;
-// after the first error every call fails without reading. It knows nothing about the
-// schema: plan.cpp drives it field by field.
+// header must be the minimal one; strings must be UTF-8; nesting at most kMaxDepth. The reader
+// never allocates and never reads out of bounds; after the first error every call fails without
+// reading. It knows nothing about the schema: plan.cpp drives it field by field.
 #pragma once
 
 #include "base.h"
@@ -18,12 +18,12 @@ namespace bvisor::codec {
 
 class Blake3;
 
-constexpr uint32_t kMaxDepth = 8;           // the schema nests 4 deep
+constexpr uint32_t kMaxDepth = 8;            // the schema nests 4 deep
 constexpr uint32_t kMaxStringBytes = 131072; // D6: each argv / envp string
 
 class Writer {
 public:
-    Writer() = default;                                  // count only
+    Writer() = default; // count only
     Writer(uint8_t* buf, size_t cap) : buf_(buf), cap_(cap) {}
     explicit Writer(Blake3* hasher) : hasher_(hasher) {}
 

@@ -15,9 +15,7 @@ namespace {
 
 // ------------------------------------------------------------------ frame helpers
 
-uint16_t load_le16(const uint8_t* p) {
-    return static_cast<uint16_t>(p[0] | p[1] << 8);
-}
+uint16_t load_le16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | p[1] << 8); }
 uint32_t load_le32(const uint8_t* p) {
     return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 |
            static_cast<uint32_t>(p[2]) << 16 | static_cast<uint32_t>(p[3]) << 24;
@@ -170,30 +168,45 @@ bool read_counted(Reader& r, uint32_t cap, Error too_many, uint32_t* ret_n) {
 
 // ------------------------------------------------------------------ schema
 
-constexpr Field kEntryFields[] = {
-    {"id", false}, {"version", false}, {"phase_code", false},
-    {"param_digest", false}, {"decl_digest", false}};
+constexpr Field kEntryFields[] = {{"id", false},
+                                  {"version", false},
+                                  {"phase_code", false},
+                                  {"param_digest", false},
+                                  {"decl_digest", false}};
 constexpr Field kLoweringFields[] = {{"entries", false}};
 constexpr Field kShapeFields[] = {{"kind", false}, {"writable", false}};
 constexpr Field kSlotFields[] = {{"slot_index", false}, {"role", false}, {"expected", false}};
 constexpr Field kSeccompFields[] = {{"deny_new_tasks", false}, {"deny_inet_sockets", false}};
-constexpr Field kTargetFields[] = {{"argv", false},           {"envp", false},
-                                   {"exe_slot", false},       {"user_namespace", true},
-                                   {"network_namespace", true}, {"seccomp", true}};
-constexpr Field kBodyFields[] = {{"attempt_id", false}, {"plan_id", false},  {"h_a", false},
-                                 {"h_p", false},        {"h_l", false},      {"lowering", false},
-                                 {"descriptor_table", false}, {"target", false}};
+constexpr Field kTargetFields[] = {{"argv", false},
+                                   {"envp", false},
+                                   {"exe_slot", false},
+                                   {"user_namespace", true},
+                                   {"network_namespace", true},
+                                   {"seccomp", true}};
+constexpr Field kBodyFields[] = {{"attempt_id", false},
+                                 {"plan_id", false},
+                                 {"h_a", false},
+                                 {"h_p", false},
+                                 {"h_l", false},
+                                 {"lowering", false},
+                                 {"descriptor_table", false},
+                                 {"target", false}};
 
 template <size_t N> constexpr int count(const Field (&)[N]) { return static_cast<int>(N); }
 
 bool read_entry(Reader& r, LoweringEntry* e) {
     return read_struct(r, kEntryFields, count(kEntryFields), [&](int f) {
         switch (f) {
-        case 0: return r.str(&e->id);
-        case 1: return read_u32(r, &e->version);
-        case 2: return read_u8(r, &e->phase_code);
-        case 3: return r.digest(&e->param_digest);
-        default: return r.digest(&e->decl_digest);
+        case 0:
+            return r.str(&e->id);
+        case 1:
+            return read_u32(r, &e->version);
+        case 2:
+            return read_u8(r, &e->phase_code);
+        case 3:
+            return r.digest(&e->param_digest);
+        default:
+            return r.digest(&e->decl_digest);
         }
     });
 }
@@ -217,8 +230,10 @@ bool read_lowering(Reader& r, PlanStorage* storage, Span<LoweringEntry>* ret) {
 bool read_slot(Reader& r, Slot* s) {
     return read_struct(r, kSlotFields, count(kSlotFields), [&](int f) {
         switch (f) {
-        case 0: return read_u32(r, &s->slot_index);
-        case 1: return read_enum(r, role_from_name, &s->role, "DescriptorRole");
+        case 0:
+            return read_u32(r, &s->slot_index);
+        case 1:
+            return read_enum(r, role_from_name, &s->role, "DescriptorRole");
         default:
             return read_struct(r, kShapeFields, count(kShapeFields), [&](int g) {
                 if (g == 0) return read_enum(r, kind_from_name, &s->kind, "DescriptorKind");
@@ -287,7 +302,8 @@ bool read_target(Reader& r, PlanStorage* storage, Target* t) {
             t->envp = Span<EnvPair>{storage->envp, n};
             return true;
         }
-        case 2: return read_u32(r, &t->exe_slot);
+        case 2:
+            return read_u32(r, &t->exe_slot);
         case 3:
             t->user_namespace = true;
             return read_empty_request(r);
@@ -308,19 +324,26 @@ bool read_body(Reader& r, PlanStorage* storage, DecodedPlan* out) {
     Plan& p = out->plan;
     return read_struct(r, kBodyFields, count(kBodyFields), [&](int f) {
         switch (f) {
-        case 0: return r.digest(&p.attempt_id);
-        case 1: return r.digest(&p.plan_id);
-        case 2: return r.digest(&p.h_a);
-        case 3: return r.digest(&p.h_p);
-        case 4: return r.digest(&p.h_l);
+        case 0:
+            return r.digest(&p.attempt_id);
+        case 1:
+            return r.digest(&p.plan_id);
+        case 2:
+            return r.digest(&p.h_a);
+        case 3:
+            return r.digest(&p.h_p);
+        case 4:
+            return r.digest(&p.h_l);
         case 5: {
             out->lowering_offset = r.pos();
             bool ok = read_lowering(r, storage, &p.lowering);
             out->lowering_len = r.pos() - out->lowering_offset;
             return ok;
         }
-        case 6: return read_table(r, storage, &p.slots);
-        default: return read_target(r, storage, &p.target);
+        case 6:
+            return read_table(r, storage, &p.slots);
+        default:
+            return read_target(r, storage, &p.target);
         }
     });
 }
@@ -351,7 +374,8 @@ void write_lowering(Writer& w, Span<LoweringEntry> lowering) {
     w.map_header(1);
     w.str("entries");
     w.array_header(static_cast<uint32_t>(lowering.len));
-    for (const auto& e : lowering) write_entry(w, e);
+    for (const auto& e : lowering)
+        write_entry(w, e);
 }
 
 void write_slot(Writer& w, const Slot& s) {
@@ -369,12 +393,13 @@ void write_slot(Writer& w, const Slot& s) {
 }
 
 void write_target(Writer& w, const Target& t) {
-    uint32_t n = 3 + (t.user_namespace ? 1 : 0) + (t.network_namespace ? 1 : 0) +
-                 (t.has_seccomp ? 1 : 0);
+    uint32_t n =
+        3 + (t.user_namespace ? 1 : 0) + (t.network_namespace ? 1 : 0) + (t.has_seccomp ? 1 : 0);
     w.map_header(n);
     w.str("argv");
     w.array_header(static_cast<uint32_t>(t.argv.len));
-    for (const auto& a : t.argv) w.str(a);
+    for (const auto& a : t.argv)
+        w.str(a);
     w.str("envp");
     w.array_header(static_cast<uint32_t>(t.envp.len));
     for (const auto& e : t.envp) {
@@ -418,7 +443,8 @@ void write_body(Writer& w, const Plan& p) {
     write_lowering(w, p.lowering);
     w.str("descriptor_table");
     w.array_header(static_cast<uint32_t>(p.slots.len));
-    for (const auto& s : p.slots) write_slot(w, s);
+    for (const auto& s : p.slots)
+        write_slot(w, s);
     w.str("target");
     write_target(w, p.target);
 }
@@ -462,7 +488,8 @@ Status write_frame_header(Bytes body, uint8_t header[kFrameHeaderBytes]) {
     copy_bytes(header, kFrameMagic, sizeof kFrameMagic);
     header[8] = static_cast<uint8_t>(kProtocolVersion & 0xff);
     header[9] = static_cast<uint8_t>(kProtocolVersion >> 8);
-    for (int i = 0; i < 4; ++i) header[10 + i] = static_cast<uint8_t>(body.len >> (8 * i));
+    for (int i = 0; i < 4; ++i)
+        header[10 + i] = static_cast<uint8_t>(body.len >> (8 * i));
     Digest d = Blake3::hash(body.ptr, body.len);
     copy_bytes(header + 14, d.bytes, kDigestBytes);
     return Status{};

@@ -17,10 +17,10 @@
 namespace bvisor::codec {
 
 // --- limits (D6)
-constexpr size_t kMaxPlanBytes = 4u * 1024 * 1024;  // the whole frame
+constexpr size_t kMaxPlanBytes = 4u * 1024 * 1024; // the whole frame
 constexpr uint32_t kMaxSlots = 1024;
 constexpr uint32_t kMaxLoweringEntries = 64;
-constexpr uint32_t kMaxStrings = 65536;             // argv + envp together
+constexpr uint32_t kMaxStrings = 65536; // argv + envp together
 
 // --- frame (section 1)
 constexpr size_t kFrameHeaderBytes = 46;

@@ -7,8 +7,8 @@ namespace bvisor::codec {
 
 namespace {
 
-constexpr const char* kRoleNames[] = {"ReadRoot", "WriteRoot", "TargetExe",      "CgroupDir",
-                                      "Stdin",    "Stdout",    "Stderr", "ControlChannel"};
+constexpr const char* kRoleNames[] = {"ReadRoot", "WriteRoot", "TargetExe", "CgroupDir",
+                                      "Stdin",    "Stdout",    "Stderr",    "ControlChannel"};
 constexpr const char* kKindNames[] = {"Directory", "Regular", "Socket", "Pipe"};
 constexpr const char* kStateNames[] = {"LauncherStarted",
                                        "IdentityVerified",
@@ -32,11 +32,16 @@ constexpr const char* kOutcomeNames[] = {"Completed", "Unsupported", "Supervisor
 
 static_assert(sizeof kRoleNames / sizeof *kRoleNames == static_cast<size_t>(Role::Count));
 static_assert(sizeof kKindNames / sizeof *kKindNames == static_cast<size_t>(Kind::Count));
-static_assert(sizeof kStateNames / sizeof *kStateNames == static_cast<size_t>(LauncherState::Count));
-static_assert(sizeof kRefusalNames / sizeof *kRefusalNames == static_cast<size_t>(RefusalReason::Count));
-static_assert(sizeof kPhaseResultNames / sizeof *kPhaseResultNames == static_cast<size_t>(PhaseResult::Count));
-static_assert(sizeof kSetupPhaseNames / sizeof *kSetupPhaseNames == static_cast<size_t>(SetupPhase::Count));
-static_assert(sizeof kOutcomeNames / sizeof *kOutcomeNames == static_cast<size_t>(OutcomeClass::Count));
+static_assert(sizeof kStateNames / sizeof *kStateNames ==
+              static_cast<size_t>(LauncherState::Count));
+static_assert(sizeof kRefusalNames / sizeof *kRefusalNames ==
+              static_cast<size_t>(RefusalReason::Count));
+static_assert(sizeof kPhaseResultNames / sizeof *kPhaseResultNames ==
+              static_cast<size_t>(PhaseResult::Count));
+static_assert(sizeof kSetupPhaseNames / sizeof *kSetupPhaseNames ==
+              static_cast<size_t>(SetupPhase::Count));
+static_assert(sizeof kOutcomeNames / sizeof *kOutcomeNames ==
+              static_cast<size_t>(OutcomeClass::Count));
 
 template <class E, size_t N> const char* name_of(const char* const (&names)[N], E e) {
     auto i = static_cast<size_t>(e);
@@ -108,19 +113,30 @@ bool can_exec(LauncherState s) { return s == LauncherState::ReadyToExec; }
 
 bool outcome_class(LauncherState terminal, OutcomeClass* ret) {
     switch (terminal) {
-    case LauncherState::ExecSucceeded: *ret = OutcomeClass::Completed; return true;
-    case LauncherState::SetupRefused: *ret = OutcomeClass::Unsupported; return true;
-    case LauncherState::SetupFaulted: *ret = OutcomeClass::SupervisorFault; return true;
-    default: return false;
+    case LauncherState::ExecSucceeded:
+        *ret = OutcomeClass::Completed;
+        return true;
+    case LauncherState::SetupRefused:
+        *ret = OutcomeClass::Unsupported;
+        return true;
+    case LauncherState::SetupFaulted:
+        *ret = OutcomeClass::SupervisorFault;
+        return true;
+    default:
+        return false;
     }
 }
 
 LauncherState resolved_state(SetupPhase p) {
     switch (p) {
-    case SetupPhase::Identity: return LauncherState::IdentityPhaseResolved;
-    case SetupPhase::Visibility: return LauncherState::VisibilityPhaseResolved;
-    case SetupPhase::AmbientAuthority: return LauncherState::AmbientAuthorityPhaseResolved;
-    default: return LauncherState::ConfinementPhaseResolved;
+    case SetupPhase::Identity:
+        return LauncherState::IdentityPhaseResolved;
+    case SetupPhase::Visibility:
+        return LauncherState::VisibilityPhaseResolved;
+    case SetupPhase::AmbientAuthority:
+        return LauncherState::AmbientAuthorityPhaseResolved;
+    default:
+        return LauncherState::ConfinementPhaseResolved;
     }
 }
 
@@ -132,7 +148,8 @@ bool lowering_entry_eq(const LoweringEntry& a, const LoweringEntry& b) {
 bool phase_resolution_consistent(Span<LoweringEntry> scheduled, Span<LoweringEntry> observed,
                                  PhaseResult result) {
     switch (result) {
-    case PhaseResult::NotRequired: return scheduled.empty() && observed.empty();
+    case PhaseResult::NotRequired:
+        return scheduled.empty() && observed.empty();
     case PhaseResult::Applied:
         if (scheduled.empty() || scheduled.len != observed.len) return false;
         for (size_t i = 0; i < scheduled.len; ++i) {
@@ -140,8 +157,10 @@ bool phase_resolution_consistent(Span<LoweringEntry> scheduled, Span<LoweringEnt
         }
         return true;
     case PhaseResult::Refused:
-    case PhaseResult::Faulted: return true;
-    default: return false;
+    case PhaseResult::Faulted:
+        return true;
+    default:
+        return false;
     }
 }
 

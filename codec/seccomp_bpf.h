@@ -22,17 +22,17 @@ struct BpfInsn {
 static_assert(sizeof(BpfInsn) == 8);
 
 // Classic BPF opcodes and seccomp constants (public kernel ABI values).
-constexpr uint16_t kBpfLdWAbs = 0x20;  // BPF_LD | BPF_W | BPF_ABS
-constexpr uint16_t kBpfJeqK = 0x15;    // BPF_JMP | BPF_JEQ | BPF_K
-constexpr uint16_t kBpfJgeK = 0x35;    // BPF_JMP | BPF_JGE | BPF_K
-constexpr uint16_t kBpfRetK = 0x06;    // BPF_RET | BPF_K
+constexpr uint16_t kBpfLdWAbs = 0x20; // BPF_LD | BPF_W | BPF_ABS
+constexpr uint16_t kBpfJeqK = 0x15;   // BPF_JMP | BPF_JEQ | BPF_K
+constexpr uint16_t kBpfJgeK = 0x35;   // BPF_JMP | BPF_JGE | BPF_K
+constexpr uint16_t kBpfRetK = 0x06;   // BPF_RET | BPF_K
 constexpr uint32_t kAuditArchX86_64 = 0xC000003E;
 constexpr uint32_t kX32SyscallBit = 0x40000000;
 constexpr uint32_t kSeccompRetKillProcess = 0x80000000;
-constexpr uint32_t kSeccompRetErrnoEperm = 0x00050001;  // SECCOMP_RET_ERRNO | EPERM
+constexpr uint32_t kSeccompRetErrnoEperm = 0x00050001; // SECCOMP_RET_ERRNO | EPERM
 constexpr uint32_t kSeccompRetAllow = 0x7FFF0000;
-constexpr uint32_t kSeccompDataNr = 0;    // offsetof(struct seccomp_data, nr)
-constexpr uint32_t kSeccompDataArch = 4;  // offsetof(struct seccomp_data, arch)
+constexpr uint32_t kSeccompDataNr = 0;   // offsetof(struct seccomp_data, nr)
+constexpr uint32_t kSeccompDataArch = 4; // offsetof(struct seccomp_data, arch)
 
 // x86-64 syscall numbers the denylists name.
 constexpr uint32_t kNrSocket = 41, kNrClone = 56, kNrFork = 57, kNrVfork = 58,

@@ -14,12 +14,14 @@ TextBuf& TextBuf::append_char(char c) {
 }
 
 TextBuf& TextBuf::append(const char* s) {
-    while (*s) append_char(*s++);
+    while (*s)
+        append_char(*s++);
     return *this;
 }
 
 TextBuf& TextBuf::append(Str s) {
-    for (uint32_t i = 0; i < s.len; ++i) append_char(s.ptr[i]);
+    for (uint32_t i = 0; i < s.len; ++i)
+        append_char(s.ptr[i]);
     return *this;
 }
 
@@ -30,7 +32,8 @@ TextBuf& TextBuf::append_u64(uint64_t v) {
         tmp[n++] = static_cast<char>('0' + v % 10);
         v /= 10;
     } while (v);
-    while (n) append_char(tmp[--n]);
+    while (n)
+        append_char(tmp[--n]);
     return *this;
 }
 
@@ -49,7 +52,8 @@ TextBuf& TextBuf::append_hex(uint64_t v) {
         tmp[n++] = "0123456789abcdef"[v & 15];
         v >>= 4;
     } while (v);
-    while (n) append_char(tmp[--n]);
+    while (n)
+        append_char(tmp[--n]);
     return *this;
 }
 
@@ -88,7 +92,8 @@ TextBuf& TextBuf::append_plan_text(Str s, size_t max) {
         uint32_t n = utf8_seq_len(b);
         if (n > s.len - i) n = s.len - i;
         if (used + n > max) break;
-        for (uint32_t k = 0; k < n; ++k) append_char(s.ptr[i + k]);
+        for (uint32_t k = 0; k < n; ++k)
+            append_char(s.ptr[i + k]);
         used += n;
         i += n;
     }

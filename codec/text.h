@@ -24,7 +24,7 @@ public:
     TextBuf& append_char(char c);
     TextBuf& append_u64(uint64_t v);
     TextBuf& append_i64(int64_t v);
-    TextBuf& append_hex(uint64_t v);         // lowercase, no prefix
+    TextBuf& append_hex(uint64_t v); // lowercase, no prefix
     TextBuf& append_hex_bytes(const uint8_t* p, size_t n);
     // Escapes bytes < 0x20 and 0x7f as \xNN; stops before exceeding `max` output bytes
     // and never splits an escape or a UTF-8 sequence.

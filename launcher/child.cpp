@@ -39,13 +39,20 @@ long scrub(const ChildPlan& p) {
 
 const char* child_step_name(uint32_t step) {
     switch (static_cast<ChildStep>(step)) {
-    case ChildStep::UsernsSync: return "userns_sync";
-    case ChildStep::Signals: return "signals";
-    case ChildStep::Scrub: return "scrub";
-    case ChildStep::NoNewPrivs: return "no_new_privs";
-    case ChildStep::Landlock: return "landlock";
-    case ChildStep::Seccomp: return "seccomp";
-    case ChildStep::Exec: return "exec";
+    case ChildStep::UsernsSync:
+        return "userns_sync";
+    case ChildStep::Signals:
+        return "signals";
+    case ChildStep::Scrub:
+        return "scrub";
+    case ChildStep::NoNewPrivs:
+        return "no_new_privs";
+    case ChildStep::Landlock:
+        return "landlock";
+    case ChildStep::Seccomp:
+        return "seccomp";
+    case ChildStep::Exec:
+        return "exec";
     }
     return nullptr;
 }
@@ -68,7 +75,8 @@ void run_child(const ChildPlan& p) {
     //    dispositions and an empty mask (D8). Everything is still blocked here.
     long r = sys::sys_prctl(PR_SET_PDEATHSIG, kSigKill);
     if (r < 0) fail(p, ChildStep::Signals, r);
-    if (sys::sys_getppid() != p.parent_pid) sys::sys_exit_group(kExitChildFailed); // it already died
+    if (sys::sys_getppid() != p.parent_pid)
+        sys::sys_exit_group(kExitChildFailed); // it already died
     for (int sig = 1; sig <= sys::kSigMax; ++sig) {
         if (!(p.reset_to_default & (sys::SigSet{1} << (sig - 1)))) continue;
         r = sys::sys_set_disposition(sig, sys::kSigDfl);

@@ -38,14 +38,14 @@ struct ChildReport {
 constexpr int kMaxKeepFds = 8;
 
 struct ChildPlan {
-    pid_t parent_pid = 0;          // for the PDEATHSIG race check
-    int error_write_fd = -1;       // close-on-exec
-    int sync_read_fd = -1;         // userns: blocks here until the maps are written
-    int sync_write_fd = -1;        // userns: the parent's end, closed in the child
-    int ruleset_fd = -1;           // landlock, or -1
+    pid_t parent_pid = 0;                       // for the PDEATHSIG race check
+    int error_write_fd = -1;                    // close-on-exec
+    int sync_read_fd = -1;                      // userns: blocks here until the maps are written
+    int sync_write_fd = -1;                     // userns: the parent's end, closed in the child
+    int ruleset_fd = -1;                        // landlock, or -1
     const struct sock_fprog* seccomp = nullptr; // or nullptr
     sys::SigSet reset_to_default = 0;           // signals with a non-default disposition
-    int keep[kMaxKeepFds] = {};    // sorted, distinct: every fd scrub keeps
+    int keep[kMaxKeepFds] = {};                 // sorted, distinct: every fd scrub keeps
     int n_keep = 0;
     int exe_fd = -1;
     char* const* argv = nullptr;

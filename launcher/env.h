@@ -6,8 +6,8 @@ namespace bvisor::launcher {
 
 constexpr const char* kEnvControlFd = "BVISOR_CONTROL_FD";
 constexpr const char* kEnvPlanFd = "BVISOR_LAUNCH_PLAN_FD";
-constexpr const char* kEnvErrorFd = "BVISOR_ERROR_FD";           // compatibility: parsed, unused
-constexpr const char* kEnvErrorReadFd = "BVISOR_ERROR_READ_FD";  // compatibility: parsed, unused
+constexpr const char* kEnvErrorFd = "BVISOR_ERROR_FD";          // compatibility: parsed, unused
+constexpr const char* kEnvErrorReadFd = "BVISOR_ERROR_READ_FD"; // compatibility: parsed, unused
 
 // The value of `name` in `envp`, or nullptr.
 const char* find_env(char** envp, const char* name);

@@ -10,29 +10,46 @@ namespace {
 
 const char* type_name(unsigned mode) {
     switch (mode & S_IFMT) {
-    case S_IFDIR: return "a directory";
-    case S_IFREG: return "a regular file";
-    case S_IFSOCK: return "a socket";
-    case S_IFIFO: return "a pipe";
-    case S_IFCHR: return "a character device";
-    case S_IFBLK: return "a block device";
-    case S_IFLNK: return "a symlink";
-    default: return "of unknown type";
+    case S_IFDIR:
+        return "a directory";
+    case S_IFREG:
+        return "a regular file";
+    case S_IFSOCK:
+        return "a socket";
+    case S_IFIFO:
+        return "a pipe";
+    case S_IFCHR:
+        return "a character device";
+    case S_IFBLK:
+        return "a block device";
+    case S_IFLNK:
+        return "a symlink";
+    default:
+        return "of unknown type";
     }
 }
 
 bool kind_matches(codec::Kind kind, unsigned mode) {
     switch (kind) {
-    case codec::Kind::Directory: return S_ISDIR(mode);
-    case codec::Kind::Regular: return S_ISREG(mode);
-    case codec::Kind::Socket: return S_ISSOCK(mode);
-    case codec::Kind::Pipe: return S_ISFIFO(mode);
-    default: return false;
+    case codec::Kind::Directory:
+        return S_ISDIR(mode);
+    case codec::Kind::Regular:
+        return S_ISREG(mode);
+    case codec::Kind::Socket:
+        return S_ISSOCK(mode);
+    case codec::Kind::Pipe:
+        return S_ISFIFO(mode);
+    default:
+        return false;
     }
 }
 
 void slot_prefix(codec::TextBuf& detail, const codec::Slot& s) {
-    detail.append("slot ").append_u64(s.slot_index).append(" (").append(codec::role_name(s.role)).append("): ");
+    detail.append("slot ")
+        .append_u64(s.slot_index)
+        .append(" (")
+        .append(codec::role_name(s.role))
+        .append("): ");
 }
 
 } // namespace

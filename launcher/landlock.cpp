@@ -26,8 +26,8 @@ int build_ruleset(codec::Span<codec::Slot> slots, codec::TextBuf& detail) {
     for (const codec::Slot& s : slots) {
         if (s.role != codec::Role::ReadRoot && s.role != codec::Role::WriteRoot) continue;
         sys::LandlockPathBeneath rule;
-        rule.allowed_access =
-            s.role == codec::Role::ReadRoot ? sys::kLandlockAccessFsReadRoot : sys::kLandlockAccessFsAbi3;
+        rule.allowed_access = s.role == codec::Role::ReadRoot ? sys::kLandlockAccessFsReadRoot
+                                                              : sys::kLandlockAccessFsAbi3;
         rule.parent_fd = static_cast<int32_t>(s.slot_index);
         long r = sys::sys_landlock_add_path_rule(static_cast<int>(ruleset), &rule);
         if (r < 0) {

@@ -16,7 +16,7 @@ namespace bvisor::launcher {
 constexpr long kLandlockAbiFloor = 3; // TRUNCATE, Linux 6.2
 
 struct LandlockProbe {
-    long abi;        // the live ABI, or -errno when Landlock is unavailable
+    long abi; // the live ABI, or -errno when Landlock is unavailable
     unsigned long errata;
 };
 LandlockProbe probe_landlock();

@@ -192,10 +192,13 @@ int main(int, char**, char** envp) {
     const codec::Plan& plan = decoded.plan;
 
     // --- Check 2: h_l binds the exact bytes of the lowering.
-    codec::Digest bound = codec::Blake3::hash(body.ptr + decoded.lowering_offset, decoded.lowering_len);
+    codec::Digest bound =
+        codec::Blake3::hash(body.ptr + decoded.lowering_offset, decoded.lowering_len);
     if (!codec::digest_eq(bound, plan.h_l)) {
         Line detail;
-        detail.append("h_l ").append_hex_bytes(plan.h_l.bytes, 32).append(" does not bind the lowering (BLAKE3 ");
+        detail.append("h_l ")
+            .append_hex_bytes(plan.h_l.bytes, 32)
+            .append(" does not bind the lowering (BLAKE3 ");
         detail.append_hex_bytes(bound.bytes, 32).append(")");
         g_transcript.refuse(RefusalReason::IdentityMismatch, detail);
     }
@@ -211,7 +214,8 @@ int main(int, char**, char** envp) {
     // --- Check 9: every declared fd is open and has its declared shape.
     {
         Line detail;
-        if (!check_handles(plan.slots, detail)) g_transcript.refuse(RefusalReason::HandleMismatch, detail);
+        if (!check_handles(plan.slots, detail))
+            g_transcript.refuse(RefusalReason::HandleMismatch, detail);
     }
     g_transcript.state(LauncherState::HandlesVerified);
 
@@ -271,7 +275,8 @@ int main(int, char**, char** envp) {
     g_child.argv = g_argv;
     g_child.envp = g_envp;
     const int kept[] = {0, 1, 2, exe_fd, error_pipe[1], ruleset_fd, sync_pipe[0]};
-    for (int fd : kept) keep_fd(g_child, fd);
+    for (int fd : kept)
+        keep_fd(g_child, fd);
 
     SignalState signals;
     long r = block_signals(&signals);
@@ -358,7 +363,8 @@ int main(int, char**, char** envp) {
     launcher::ChildReport report{};
     size_t got = 0;
     while (got < sizeof report) {
-        long n = sys::sys_read(error_pipe[0], reinterpret_cast<char*>(&report) + got, sizeof report - got);
+        long n = sys::sys_read(error_pipe[0], reinterpret_cast<char*>(&report) + got,
+                               sizeof report - got);
         if (n == kEintr) continue;
         if (n < 0) {
             (void)reap(child, &status);
@@ -396,7 +402,9 @@ int main(int, char**, char** envp) {
     {
         Line text;
         text.append("confinement=").append(codec::phase_result_name(confinement));
-        text.append(" installed=").append(codec::confinement_installed(schedule.confinement(), confinement) ? "true" : "false");
+        text.append(" installed=")
+            .append(codec::confinement_installed(schedule.confinement(), confinement) ? "true"
+                                                                                      : "false");
         g_transcript.note(text);
     }
     g_transcript.state(LauncherState::ConfinementPhaseResolved);

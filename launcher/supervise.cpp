@@ -10,7 +10,7 @@ namespace bvisor::launcher {
 namespace {
 
 constexpr long kEintr = -4;
-constexpr int kForwarded[] = {1 /*SIGHUP*/, 2 /*SIGINT*/, 3 /*SIGQUIT*/,
+constexpr int kForwarded[] = {1 /*SIGHUP*/,   2 /*SIGINT*/,   3 /*SIGQUIT*/,
                               10 /*SIGUSR1*/, 12 /*SIGUSR2*/, 15 /*SIGTERM*/};
 
 // Written once before the handlers are installed; read in the handler.
@@ -30,7 +30,8 @@ long write_file(const char* path, const char* text, size_t len) {
     return n == static_cast<long>(len) ? 0 : -5; // EIO: the kernel took part of a map
 }
 
-long write_proc(pid_t child, const char* file, const char* text, size_t len, codec::TextBuf& detail) {
+long write_proc(pid_t child, const char* file, const char* text, size_t len,
+                codec::TextBuf& detail) {
     char path[64];
     codec::TextBuf p(path, sizeof path);
     p.append("/proc/").append_u64(static_cast<uint64_t>(child)).append("/").append(file);

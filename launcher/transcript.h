@@ -22,8 +22,8 @@ public:
     // The first line: LauncherStarted. False if it could not be written.
     bool start(int control_fd);
     void state(codec::LauncherState s);
-    void note(const char* text);            // "# " + text
-    void note(const codec::TextBuf& text);  // "# " + text
+    void note(const char* text);           // "# " + text
+    void note(const codec::TextBuf& text); // "# " + text
     // From clone3 on, write failures no longer end the launcher.
     void child_exists() { child_exists_ = true; }
 

@@ -66,8 +66,10 @@ struct View {
 
     static codec::Target target_view(const TargetSpec& t, std::vector<codec::Str>& argv,
                                      std::vector<codec::EnvPair>& envp) {
-        for (const auto& a : t.argv) argv.push_back(str_view(a));
-        for (const auto& [n, v] : t.envp) envp.push_back(codec::EnvPair{str_view(n), str_view(v)});
+        for (const auto& a : t.argv)
+            argv.push_back(str_view(a));
+        for (const auto& [n, v] : t.envp)
+            envp.push_back(codec::EnvPair{str_view(n), str_view(v)});
         codec::Target out;
         out.argv = {argv.data(), argv.size()};
         out.envp = {envp.data(), envp.size()};
@@ -87,12 +89,15 @@ LoweringEntry entry_from(const codec::LoweringEntry& e) {
 
 TargetSpec target_from(const codec::Target& t) {
     TargetSpec out;
-    for (const auto& a : t.argv) out.argv.push_back(from_str(a));
-    for (const auto& e : t.envp) out.envp.emplace_back(from_str(e.name), from_str(e.value));
+    for (const auto& a : t.argv)
+        out.argv.push_back(from_str(a));
+    for (const auto& e : t.envp)
+        out.envp.emplace_back(from_str(e.name), from_str(e.value));
     out.exe_slot = t.exe_slot;
     out.user_namespace = t.user_namespace;
     out.network_namespace = t.network_namespace;
-    if (t.has_seccomp) out.seccomp = SeccompRequest{t.seccomp.deny_new_tasks, t.seccomp.deny_inet_sockets};
+    if (t.has_seccomp)
+        out.seccomp = SeccompRequest{t.seccomp.deny_new_tasks, t.seccomp.deny_inet_sockets};
     return out;
 }
 
@@ -103,7 +108,8 @@ LaunchBody body_from(const codec::Plan& p) {
     b.h_a = from_codec(p.h_a);
     b.h_p = from_codec(p.h_p);
     b.h_l = from_codec(p.h_l);
-    for (const auto& e : p.lowering) b.lowering.push_back(entry_from(e));
+    for (const auto& e : p.lowering)
+        b.lowering.push_back(entry_from(e));
     for (const auto& s : p.slots)
         b.descriptor_table.push_back(DescriptorSlot{s.slot_index, s.role, s.kind, s.writable});
     b.target = target_from(p.target);
@@ -151,25 +157,31 @@ CodecError::CodecError(const codec::Status& st) : std::runtime_error(describe(st
 
 Bytes encode_body(const LaunchBody& body) {
     View v(body);
-    return encode_twice([&](uint8_t* o, size_t c, codec::Status* s) { return codec::encode_body(v.plan, o, c, s); });
+    return encode_twice([&](uint8_t* o, size_t c, codec::Status* s) {
+        return codec::encode_body(v.plan, o, c, s);
+    });
 }
 
 Bytes encode_lowering(const std::vector<LoweringEntry>& lowering) {
     auto view = View::lowering_view(lowering);
     codec::Span<codec::LoweringEntry> span{view.data(), view.size()};
-    return encode_twice([&](uint8_t* o, size_t c, codec::Status* s) { return codec::encode_lowering(span, o, c, s); });
+    return encode_twice([&](uint8_t* o, size_t c, codec::Status* s) {
+        return codec::encode_lowering(span, o, c, s);
+    });
 }
 
 Bytes encode_target(const TargetSpec& target) {
     std::vector<codec::Str> argv;
     std::vector<codec::EnvPair> envp;
     codec::Target t = View::target_view(target, argv, envp);
-    return encode_twice([&](uint8_t* o, size_t c, codec::Status* s) { return codec::encode_target(t, o, c, s); });
+    return encode_twice(
+        [&](uint8_t* o, size_t c, codec::Status* s) { return codec::encode_target(t, o, c, s); });
 }
 
 Bytes encode_slot(const DescriptorSlot& slot) {
     codec::Slot s{slot.slot_index, slot.role, slot.kind, slot.writable};
-    return encode_twice([&](uint8_t* o, size_t c, codec::Status* st) { return codec::encode_slot(s, o, c, st); });
+    return encode_twice(
+        [&](uint8_t* o, size_t c, codec::Status* st) { return codec::encode_slot(s, o, c, st); });
 }
 
 Digest lowering_digest(const std::vector<LoweringEntry>& lowering) {
@@ -210,7 +222,8 @@ std::vector<LoweringEntry> decode_lowering(std::span<const uint8_t> bytes) {
     codec::Status st = codec::decode_lowering(bytes_of(bytes), storage.get(), &out);
     if (!st.ok()) throw CodecError(st);
     std::vector<LoweringEntry> v;
-    for (const auto& e : out) v.push_back(entry_from(e));
+    for (const auto& e : out)
+        v.push_back(entry_from(e));
     return v;
 }
 
@@ -245,9 +258,9 @@ std::optional<Verdict> verify_frame(std::span<const uint8_t> f, int control_fd, 
     if (!st.ok()) return Verdict{RefusalReason::PlanInvalid, "body: " + describe(st)};
     codec::Digest bound = codec::Blake3::hash(body.ptr + d.lowering_offset, d.lowering_len);
     if (!codec::digest_eq(bound, d.plan.h_l)) {
-        return Verdict{RefusalReason::IdentityMismatch,
-                       "h_l " + to_hex(from_codec(d.plan.h_l)) + " does not bind the lowering (BLAKE3 " +
-                           to_hex(from_codec(bound)) + ")"};
+        return Verdict{RefusalReason::IdentityMismatch, "h_l " + to_hex(from_codec(d.plan.h_l)) +
+                                                            " does not bind the lowering (BLAKE3 " +
+                                                            to_hex(from_codec(bound)) + ")"};
     }
     codec::Refusal r;
     if (!codec::check_plan(d.plan, control_fd, plan_fd, &r)) return Verdict{r.reason, describe(r)};

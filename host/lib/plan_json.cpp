@@ -43,12 +43,15 @@ std::string type_of(const json& v) {
 }
 
 // Checks that `o` is an object with exactly the `required` keys plus any of `optional`.
-void expect_keys(const json& o, const std::string& where, std::initializer_list<const char*> required,
+void expect_keys(const json& o, const std::string& where,
+                 std::initializer_list<const char*> required,
                  std::initializer_list<const char*> optional = {}) {
     if (!o.is_object()) bad(where, "expected an object, found " + type_of(o));
     std::set<std::string> known;
-    for (auto k : required) known.insert(k);
-    for (auto k : optional) known.insert(k);
+    for (auto k : required)
+        known.insert(k);
+    for (auto k : optional)
+        known.insert(k);
     for (auto it = o.begin(); it != o.end(); ++it) {
         if (!known.count(it.key())) bad(where, "unknown key \"" + it.key() + "\"");
     }
@@ -64,7 +67,8 @@ std::string join(const std::string& where, const std::string& key) {
 uint64_t get_uint(const json& v, const std::string& where, uint64_t max) {
     if (!v.is_number_unsigned()) bad(where, "expected an unsigned integer, found " + type_of(v));
     uint64_t x = v.get<uint64_t>();
-    if (x > max) bad(where, std::to_string(x) + " is out of range (max " + std::to_string(max) + ")");
+    if (x > max)
+        bad(where, std::to_string(x) + " is out of range (max " + std::to_string(max) + ")");
     return x;
 }
 
@@ -86,7 +90,8 @@ Digest get_digest(const json& v, const std::string& where) {
 }
 
 template <class E>
-E get_enum(const json& v, const std::string& where, bool (*from_name)(codec::Str, E*), const char* what) {
+E get_enum(const json& v, const std::string& where, bool (*from_name)(codec::Str, E*),
+           const char* what) {
     std::string s = get_string(v, where);
     E out;
     if (!from_name(codec::Str{s.data(), static_cast<uint32_t>(s.size())}, &out))
@@ -132,7 +137,8 @@ std::string to_json(const LaunchBody& b) {
     o["h_p"] = hex(b.h_p);
     o["h_l"] = hex(b.h_l);
     ojson entries = ojson::array();
-    for (const auto& e : b.lowering) entries.push_back(entry_json(e));
+    for (const auto& e : b.lowering)
+        entries.push_back(entry_json(e));
     o["lowering"] = ojson{{"entries", entries}};
     ojson table = ojson::array();
     for (const auto& s : b.descriptor_table) {
@@ -146,7 +152,8 @@ std::string to_json(const LaunchBody& b) {
     ojson t;
     t["argv"] = b.target.argv;
     ojson envp = ojson::array();
-    for (const auto& [n, v] : b.target.envp) envp.push_back(ojson::array({n, v}));
+    for (const auto& [n, v] : b.target.envp)
+        envp.push_back(ojson::array({n, v}));
     t["envp"] = envp;
     t["exe_slot"] = b.target.exe_slot;
     if (b.target.user_namespace) t["user_namespace"] = ojson::object();
@@ -164,11 +171,14 @@ std::string to_json(const LaunchBody& b) {
 LaunchBody from_json(std::string_view text, bool require_h_l) {
     json j = parse_strict(text);
     if (require_h_l) {
-        expect_keys(j, "body", {"attempt_id", "plan_id", "h_a", "h_p", "h_l", "lowering",
-                                "descriptor_table", "target"});
+        expect_keys(j, "body",
+                    {"attempt_id", "plan_id", "h_a", "h_p", "h_l", "lowering", "descriptor_table",
+                     "target"});
     } else {
-        expect_keys(j, "body", {"attempt_id", "plan_id", "h_a", "h_p", "lowering", "descriptor_table", "target"},
-                    {"h_l"});
+        expect_keys(
+            j, "body",
+            {"attempt_id", "plan_id", "h_a", "h_p", "lowering", "descriptor_table", "target"},
+            {"h_l"});
     }
     LaunchBody b;
     b.attempt_id = get_digest(j["attempt_id"], "attempt_id");
@@ -186,8 +196,10 @@ LaunchBody from_json(std::string_view text, bool require_h_l) {
         expect_keys(e, w, {"id", "version", "phase_code", "param_digest", "decl_digest"});
         LoweringEntry out;
         out.id = get_string(e["id"], join(w, "id"));
-        out.version = static_cast<uint32_t>(get_uint(e["version"], join(w, "version"), 0xffffffffULL));
-        out.phase_code = static_cast<uint8_t>(get_uint(e["phase_code"], join(w, "phase_code"), 0xff));
+        out.version =
+            static_cast<uint32_t>(get_uint(e["version"], join(w, "version"), 0xffffffffULL));
+        out.phase_code =
+            static_cast<uint8_t>(get_uint(e["phase_code"], join(w, "phase_code"), 0xff));
         out.param_digest = get_digest(e["param_digest"], join(w, "param_digest"));
         out.decl_digest = get_digest(e["decl_digest"], join(w, "decl_digest"));
         b.lowering.push_back(out);
@@ -199,17 +211,20 @@ LaunchBody from_json(std::string_view text, bool require_h_l) {
         const json& s = table[i];
         expect_keys(s, w, {"slot_index", "role", "expected"});
         DescriptorSlot out;
-        out.slot_index = static_cast<uint32_t>(get_uint(s["slot_index"], join(w, "slot_index"), 0xffffffffULL));
+        out.slot_index =
+            static_cast<uint32_t>(get_uint(s["slot_index"], join(w, "slot_index"), 0xffffffffULL));
         out.role = get_enum(s["role"], join(w, "role"), codec::role_from_name, "DescriptorRole");
         const json& ex = s["expected"];
         expect_keys(ex, join(w, "expected"), {"kind", "writable"});
-        out.kind = get_enum(ex["kind"], join(w, "expected.kind"), codec::kind_from_name, "DescriptorKind");
+        out.kind =
+            get_enum(ex["kind"], join(w, "expected.kind"), codec::kind_from_name, "DescriptorKind");
         out.writable = get_bool(ex["writable"], join(w, "expected.writable"));
         b.descriptor_table.push_back(out);
     }
 
     const json& t = j["target"];
-    expect_keys(t, "target", {"argv", "envp", "exe_slot"}, {"user_namespace", "network_namespace", "seccomp"});
+    expect_keys(t, "target", {"argv", "envp", "exe_slot"},
+                {"user_namespace", "network_namespace", "seccomp"});
     const json& argv = get_array(t["argv"], "target.argv");
     for (size_t i = 0; i < argv.size(); ++i)
         b.target.argv.push_back(get_string(argv[i], "target.argv[" + std::to_string(i) + "]"));
@@ -217,10 +232,12 @@ LaunchBody from_json(std::string_view text, bool require_h_l) {
     for (size_t i = 0; i < envp.size(); ++i) {
         std::string w = "target.envp[" + std::to_string(i) + "]";
         const json& pair = get_array(envp[i], w);
-        if (pair.size() != 2) bad(w, "expected [name, value], found " + std::to_string(pair.size()) + " elements");
+        if (pair.size() != 2)
+            bad(w, "expected [name, value], found " + std::to_string(pair.size()) + " elements");
         b.target.envp.emplace_back(get_string(pair[0], w + "[0]"), get_string(pair[1], w + "[1]"));
     }
-    b.target.exe_slot = static_cast<uint32_t>(get_uint(t["exe_slot"], "target.exe_slot", 0xffffffffULL));
+    b.target.exe_slot =
+        static_cast<uint32_t>(get_uint(t["exe_slot"], "target.exe_slot", 0xffffffffULL));
     if (t.contains("user_namespace")) {
         expect_keys(t["user_namespace"], "target.user_namespace", {});
         b.target.user_namespace = true;
@@ -232,8 +249,9 @@ LaunchBody from_json(std::string_view text, bool require_h_l) {
     if (t.contains("seccomp")) {
         const json& s = t["seccomp"];
         expect_keys(s, "target.seccomp", {"deny_new_tasks", "deny_inet_sockets"});
-        b.target.seccomp = SeccompRequest{get_bool(s["deny_new_tasks"], "target.seccomp.deny_new_tasks"),
-                                          get_bool(s["deny_inet_sockets"], "target.seccomp.deny_inet_sockets")};
+        b.target.seccomp =
+            SeccompRequest{get_bool(s["deny_new_tasks"], "target.seccomp.deny_new_tasks"),
+                           get_bool(s["deny_inet_sockets"], "target.seccomp.deny_inet_sockets")};
     }
     if (!require_h_l) b.bind_lowering();
     return b;

@@ -74,7 +74,8 @@ ProcessEnd end_of(int status) {
 // ------------------------------------------------------------------ PlanBuilder
 
 const std::vector<std::string>& system_exec_roots() {
-    static const std::vector<std::string> roots = {"/usr", "/lib", "/lib64", "/bin", "/sbin", "/etc"};
+    static const std::vector<std::string> roots = {"/usr", "/lib",  "/lib64",
+                                                   "/bin", "/sbin", "/etc"};
     return roots;
 }
 
@@ -150,15 +151,18 @@ PreparedLaunch PlanBuilder::build() {
         if (fd < 0) throw HostError("cannot open program " + exe_path_, errno);
         exe = UniqueFd(fd);
     }
-    b.descriptor_table.push_back(DescriptorSlot{static_cast<uint32_t>(layout_.exe), Role::TargetExe, Kind::Regular, false});
+    b.descriptor_table.push_back(
+        DescriptorSlot{static_cast<uint32_t>(layout_.exe), Role::TargetExe, Kind::Regular, false});
     out.grants.push_back(Grant{layout_.exe, std::move(exe)});
 
     bool first_read = true, first_write = true;
     int next_extra = layout_.extra_roots;
     auto add_root = [&](const std::string& path, Role role, int slot) {
-        out.grants.push_back(Grant{slot, open_or_throw(path, O_RDONLY | O_DIRECTORY,
-                                                       role == Role::ReadRoot ? "read root" : "write root")});
-        b.descriptor_table.push_back(DescriptorSlot{static_cast<uint32_t>(slot), role, Kind::Directory, false});
+        out.grants.push_back(
+            Grant{slot, open_or_throw(path, O_RDONLY | O_DIRECTORY,
+                                      role == Role::ReadRoot ? "read root" : "write root")});
+        b.descriptor_table.push_back(
+            DescriptorSlot{static_cast<uint32_t>(slot), role, Kind::Directory, false});
     };
     for (const Root& r : roots_) {
         int slot;
@@ -182,16 +186,20 @@ PreparedLaunch PlanBuilder::build() {
         }
     }
     if (cgroup_) {
-        out.grants.push_back(Grant{layout_.cgroup, open_or_throw(*cgroup_, O_RDONLY | O_DIRECTORY, "cgroup directory")});
-        b.descriptor_table.push_back(
-            DescriptorSlot{static_cast<uint32_t>(layout_.cgroup), Role::CgroupDir, Kind::Directory, false});
+        out.grants.push_back(Grant{
+            layout_.cgroup, open_or_throw(*cgroup_, O_RDONLY | O_DIRECTORY, "cgroup directory")});
+        b.descriptor_table.push_back(DescriptorSlot{static_cast<uint32_t>(layout_.cgroup),
+                                                    Role::CgroupDir, Kind::Directory, false});
     }
     std::sort(b.descriptor_table.begin(), b.descriptor_table.end(),
-              [](const DescriptorSlot& x, const DescriptorSlot& y) { return x.slot_index < y.slot_index; });
+              [](const DescriptorSlot& x, const DescriptorSlot& y) {
+                  return x.slot_index < y.slot_index;
+              });
 
-    bool any_root = std::any_of(b.descriptor_table.begin(), b.descriptor_table.end(), [](const DescriptorSlot& s) {
-        return s.role == Role::ReadRoot || s.role == Role::WriteRoot;
-    });
+    bool any_root = std::any_of(b.descriptor_table.begin(), b.descriptor_table.end(),
+                                [](const DescriptorSlot& s) {
+                                    return s.role == Role::ReadRoot || s.role == Role::WriteRoot;
+                                });
     b.lowering.push_back(LoweringEntry::scrub());
     if (any_root) b.lowering.push_back(LoweringEntry::landlock());
     if (seccomp_) b.lowering.push_back(LoweringEntry::seccomp());
@@ -222,7 +230,8 @@ Launch::Launch(LaunchRequest request) : req_(std::move(request)) {
         plan = sealed_plan(req_.frame);
     }
     int sv[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) throw HostError("socketpair", errno);
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+        throw HostError("socketpair", errno);
     control_ = UniqueFd(sv[0]);
     UniqueFd control_child(sv[1]);
 
@@ -233,11 +242,13 @@ Launch::Launch(LaunchRequest request) : req_(std::move(request)) {
     std::map<int, int> place;
     auto put = [&](int target, int source, const char* what) {
         if (!place.emplace(target, source).second)
-            throw HostError(std::string("two fds for launcher fd ") + std::to_string(target) + " (" + what + ")");
+            throw HostError(std::string("two fds for launcher fd ") + std::to_string(target) +
+                            " (" + what + ")");
     };
     put(L.control, control_child.get(), "control");
     put(L.plan, plan.get(), "plan");
-    for (const Grant& g : req_.grants) put(g.slot, g.fd.get(), "grant");
+    for (const Grant& g : req_.grants)
+        put(g.slot, g.fd.get(), "grant");
 
     UniqueFd in_child, out_child, err_child;
     if (req_.capture_output) {
@@ -245,8 +256,10 @@ Launch::Launch(LaunchRequest request) : req_(std::move(request)) {
         if (::pipe2(p, O_CLOEXEC) != 0) throw HostError("pipe2", errno);
         in_child = UniqueFd(p[0]);
         in_ = UniqueFd(p[1]);
-        if (req_.stdin_data.empty()) in_.reset();
-        else ::fcntl(in_.get(), F_SETFL, O_NONBLOCK);
+        if (req_.stdin_data.empty())
+            in_.reset();
+        else
+            ::fcntl(in_.get(), F_SETFL, O_NONBLOCK);
         if (::pipe2(p, O_CLOEXEC) != 0) throw HostError("pipe2", errno);
         out_ = UniqueFd(p[0]);
         out_child = UniqueFd(p[1]);
@@ -270,17 +283,20 @@ Launch::Launch(LaunchRequest request) : req_(std::move(request)) {
         moves.emplace_back(target, h);
     }
 
-    std::vector<std::string> env = {
-        "BVISOR_CONTROL_FD=" + std::to_string(L.control), "BVISOR_LAUNCH_PLAN_FD=" + std::to_string(L.plan),
-        "BVISOR_ERROR_FD=" + std::to_string(L.error_write), "BVISOR_ERROR_READ_FD=" + std::to_string(L.error_read)};
+    std::vector<std::string> env = {"BVISOR_CONTROL_FD=" + std::to_string(L.control),
+                                    "BVISOR_LAUNCH_PLAN_FD=" + std::to_string(L.plan),
+                                    "BVISOR_ERROR_FD=" + std::to_string(L.error_write),
+                                    "BVISOR_ERROR_READ_FD=" + std::to_string(L.error_read)};
     env.insert(env.end(), req_.extra_env.begin(), req_.extra_env.end());
     std::vector<char*> envp;
-    for (auto& e : env) envp.push_back(e.data());
+    for (auto& e : env)
+        envp.push_back(e.data());
     envp.push_back(nullptr);
     std::vector<std::string> command = req_.wrapper;
     command.push_back(req_.launcher);
     std::vector<char*> argv;
-    for (auto& a : command) argv.push_back(a.data());
+    for (auto& a : command)
+        argv.push_back(a.data());
     argv.push_back(nullptr);
 
     auto close_child_ends = [&] {
@@ -292,13 +308,15 @@ Launch::Launch(LaunchRequest request) : req_(std::move(request)) {
         req_.grants.clear(); // the launcher has its copies now
     };
 
-    bool plain = !req_.run_as_uid && !req_.run_as_gid && req_.join_cgroup_procs.empty() && !req_.pre_exec;
+    bool plain =
+        !req_.run_as_uid && !req_.run_as_gid && req_.join_cgroup_procs.empty() && !req_.pre_exec;
     if (plain) {
         // Nothing to do between fork and exec but placing fds: posix_spawn (a vfork,
         // no copy of our page tables) is the fast path.
         posix_spawn_file_actions_t fa;
         posix_spawn_file_actions_init(&fa);
-        for (const auto& [target, source] : moves) posix_spawn_file_actions_adddup2(&fa, source, target);
+        for (const auto& [target, source] : moves)
+            posix_spawn_file_actions_adddup2(&fa, source, target);
         pid_t pid;
         int err = ::posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp.data());
         posix_spawn_file_actions_destroy(&fa);
@@ -328,9 +346,11 @@ Launch::Launch(LaunchRequest request) : req_(std::move(request)) {
         }
         if (req_.run_as_gid || req_.run_as_uid) {
             if (::setgroups(0, nullptr) != 0) child_fail(rfd, errno);
-            if (req_.run_as_gid && ::setresgid(*req_.run_as_gid, *req_.run_as_gid, *req_.run_as_gid) != 0)
+            if (req_.run_as_gid &&
+                ::setresgid(*req_.run_as_gid, *req_.run_as_gid, *req_.run_as_gid) != 0)
                 child_fail(rfd, errno);
-            if (req_.run_as_uid && ::setresuid(*req_.run_as_uid, *req_.run_as_uid, *req_.run_as_uid) != 0)
+            if (req_.run_as_uid &&
+                ::setresuid(*req_.run_as_uid, *req_.run_as_uid, *req_.run_as_uid) != 0)
                 child_fail(rfd, errno);
         }
         if (req_.pre_exec) {
@@ -395,7 +415,8 @@ bool Launch::pump(int timeout_ms) {
             const std::string& data = req_.stdin_data;
             ssize_t w = ::write(in_.get(), data.data() + in_written_, data.size() - in_written_);
             if (w > 0) in_written_ += static_cast<size_t>(w);
-            if ((w < 0 && errno != EAGAIN && errno != EINTR) || in_written_ == data.size()) in_.reset();
+            if ((w < 0 && errno != EAGAIN && errno != EINTR) || in_written_ == data.size())
+                in_.reset();
             continue;
         }
         ssize_t got = ::read(p[k].fd, buf, sizeof buf);
@@ -408,7 +429,8 @@ bool Launch::pump(int timeout_ms) {
     return true;
 }
 
-std::optional<std::string> Launch::wait_for_line(std::string_view prefix, std::chrono::milliseconds timeout) {
+std::optional<std::string> Launch::wait_for_line(std::string_view prefix,
+                                                 std::chrono::milliseconds timeout) {
     auto until = std::chrono::steady_clock::now() + timeout;
     for (;;) {
         while (true) {

@@ -30,7 +30,8 @@ void parse_note(Observation& o, std::string_view n) {
     } else if (starts_with(n, "refusal=")) {
         RefusalReason r;
         std::string_view name = n.substr(8);
-        if (codec::refusal_from_name(codec::Str{name.data(), static_cast<uint32_t>(name.size())}, &r))
+        if (codec::refusal_from_name(codec::Str{name.data(), static_cast<uint32_t>(name.size())},
+                                     &r))
             o.refusal = r;
     } else if (starts_with(n, "fault: ")) {
         o.fault = std::string(n.substr(7));
@@ -57,8 +58,10 @@ void parse_note(Observation& o, std::string_view n) {
 }
 
 std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+        s.remove_suffix(1);
     return s;
 }
 
@@ -85,7 +88,8 @@ Observation parse_transcript(std::string_view text) {
             return;
         }
         LauncherState s;
-        if (codec::state_from_name(codec::Str{line.data(), static_cast<uint32_t>(line.size())}, &s)) {
+        if (codec::state_from_name(codec::Str{line.data(), static_cast<uint32_t>(line.size())},
+                                   &s)) {
             o.states.push_back(s);
             if (codec::is_terminal(s) && !o.terminal) o.terminal = s;
             return;
@@ -99,7 +103,8 @@ bool transcript_confinement_unavailable(std::string_view text) {
     bool enosys = false, faulted = false;
     for_each_line(text, [&](std::string_view line) {
         if (line.find("Function not implemented") != std::string_view::npos ||
-            line.find("os error 38") != std::string_view::npos || line.find("errno=38") != std::string_view::npos)
+            line.find("os error 38") != std::string_view::npos ||
+            line.find("errno=38") != std::string_view::npos)
             enosys = true;
         if (trim(line) == "SetupFaulted") faulted = true;
     });

@@ -58,7 +58,8 @@ void write_stdout(const void* p, size_t n) {
     while (n > 0) {
         ssize_t w = ::write(1, b, n);
         if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) throw std::runtime_error(std::string("writing stdout: ") + std::strerror(errno));
+        if (w <= 0)
+            throw std::runtime_error(std::string("writing stdout: ") + std::strerror(errno));
         b += w;
         n -= static_cast<size_t>(w);
     }
@@ -71,8 +72,8 @@ int invalid(const std::string& line) {
 
 int cmd_encode(bool fix_hl) {
     auto in = read_stdin();
-    bvisor::LaunchBody body =
-        bvisor::from_json(std::string_view(reinterpret_cast<const char*>(in.data()), in.size()), !fix_hl);
+    bvisor::LaunchBody body = bvisor::from_json(
+        std::string_view(reinterpret_cast<const char*>(in.data()), in.size()), !fix_hl);
     auto f = bvisor::encode_frame(body);
     write_stdout(f.data(), f.size());
     return 0;
@@ -123,7 +124,8 @@ int main(int argc, char** argv) {
         if (cmd == "verify") return cmd_verify();
         return usage_error("unknown command: " + cmd);
     } catch (const bvisor::CodecError& e) {
-        return invalid(std::string(cmd == "decode" ? (flag ? "body: " : "frame: ") : "") + e.what());
+        return invalid(std::string(cmd == "decode" ? (flag ? "body: " : "frame: ") : "") +
+                       e.what());
     } catch (const std::exception& e) {
         return invalid(e.what());
     }

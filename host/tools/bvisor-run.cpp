@@ -142,14 +142,19 @@ Options parse_args(int argc, char** argv) {
         } else if (a == "--env") {
             std::string kv = value(a);
             auto eq = kv.find('=');
-            if (eq == std::string::npos || eq == 0) fail(kExitFailed, "--env " + kv + ": expected NAME=VALUE");
+            if (eq == std::string::npos || eq == 0)
+                fail(kExitFailed, "--env " + kv + ": expected NAME=VALUE");
             set_env(o, kv.substr(0, eq), kv.substr(eq + 1));
         } else if (a == "--inherit-env") {
             std::string name = value(a);
             if (name.empty() || name.find('=') != std::string::npos)
                 fail(kExitFailed, "--inherit-env " + name + ": expected a variable name");
-            if (const char* v = std::getenv(name.c_str())) set_env(o, name, v);
-            else std::fprintf(stderr, "bvisor-run: --inherit-env %s: not set in your environment, skipped\n", name.c_str());
+            if (const char* v = std::getenv(name.c_str()))
+                set_env(o, name, v);
+            else
+                std::fprintf(stderr,
+                             "bvisor-run: --inherit-env %s: not set in your environment, skipped\n",
+                             name.c_str());
         } else if (a == "--deny-fork") {
             o.deny_fork = true;
         } else if (a == "--deny-sockets") {
@@ -171,8 +176,10 @@ Options parse_args(int argc, char** argv) {
             std::string n = value(a);
             char* end = nullptr;
             long fd = std::strtol(n.c_str(), &end, 10);
-            if (n.empty() || *end || fd < 0 || fd > INT_MAX) fail(kExitFailed, "--json-status-fd " + n + ": not a file descriptor");
-            if (::fcntl(static_cast<int>(fd), F_GETFD) < 0) fail(kExitFailed, "--json-status-fd " + n + ": " + std::strerror(errno));
+            if (n.empty() || *end || fd < 0 || fd > INT_MAX)
+                fail(kExitFailed, "--json-status-fd " + n + ": not a file descriptor");
+            if (::fcntl(static_cast<int>(fd), F_GETFD) < 0)
+                fail(kExitFailed, "--json-status-fd " + n + ": " + std::strerror(errno));
             o.json_status_fd = static_cast<int>(fd);
         } else if (a == "--dry-run") {
             o.dry_run = true;
@@ -182,8 +189,10 @@ Options parse_args(int argc, char** argv) {
             break; // PROGRAM without "--"
         }
     }
-    for (; i < argc; ++i) o.command.emplace_back(argv[i]);
-    if (o.command.empty()) fail(kExitFailed, "no PROGRAM given (usage: bvisor-run [OPTIONS] -- PROGRAM [ARGS...])");
+    for (; i < argc; ++i)
+        o.command.emplace_back(argv[i]);
+    if (o.command.empty())
+        fail(kExitFailed, "no PROGRAM given (usage: bvisor-run [OPTIONS] -- PROGRAM [ARGS...])");
     return o;
 }
 
@@ -194,7 +203,8 @@ std::string resolve_program(const std::string& name) {
         struct stat st;
         if (::stat(path.c_str(), &st) != 0) fail(kExitNotFound, name + ": " + std::strerror(errno));
         if (S_ISDIR(st.st_mode)) fail(kExitCannotRun, name + ": is a directory");
-        if (::access(path.c_str(), X_OK) != 0) fail(kExitCannotRun, name + ": " + std::strerror(errno));
+        if (::access(path.c_str(), X_OK) != 0)
+            fail(kExitCannotRun, name + ": " + std::strerror(errno));
         return path;
     };
     if (name.find('/') != std::string::npos) return check(name);
@@ -204,7 +214,8 @@ std::string resolve_program(const std::string& name) {
     size_t start = 0;
     while (start <= path.size()) {
         size_t colon = path.find(':', start);
-        std::string dir = path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+        std::string dir =
+            path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
         start = colon == std::string::npos ? path.size() + 1 : colon + 1;
         std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
         struct stat st;
@@ -224,7 +235,8 @@ std::string real_path(const std::string& p) {
 
 bool beneath(const std::string& path, const std::string& root) {
     if (root == "/") return true;
-    return path.size() > root.size() && path.compare(0, root.size(), root) == 0 && path[root.size()] == '/';
+    return path.size() > root.size() && path.compare(0, root.size(), root) == 0 &&
+           path[root.size()] == '/';
 }
 
 // Every root path must exist and be a directory we can open: checked before anything
@@ -256,7 +268,8 @@ std::string kernel_release() {
 std::string landlock_hint(const std::string& detail) {
     if (detail.find("Landlock") == std::string::npos) return "";
     return "; this kernel is " + kernel_release() +
-           ", and plans with --ro/--rw or system roots need Landlock ABI 3, i.e. Linux 6.2 or newer with "
+           ", and plans with --ro/--rw or system roots need Landlock ABI 3, i.e. Linux 6.2 or "
+           "newer with "
            "Landlock enabled";
 }
 
@@ -265,20 +278,26 @@ void write_status(const Options& o, const Observation& obs, bool have_obs) {
     using ojson = nlohmann::ordered_json;
     ojson s;
     auto or_null = [](const std::string& v) { return v.empty() ? ojson(nullptr) : ojson(v); };
-    s["terminal"] = have_obs && obs.terminal ? ojson(codec::state_name(*obs.terminal)) : ojson(nullptr);
-    s["refusal"] = have_obs && obs.refusal ? ojson(codec::refusal_name(*obs.refusal)) : ojson(nullptr);
+    s["terminal"] =
+        have_obs && obs.terminal ? ojson(codec::state_name(*obs.terminal)) : ojson(nullptr);
+    s["refusal"] =
+        have_obs && obs.refusal ? ojson(codec::refusal_name(*obs.refusal)) : ojson(nullptr);
     s["detail"] = have_obs ? or_null(obs.detail) : ojson(nullptr);
     std::string fault = have_obs ? obs.fault : "";
     if (have_obs && fault.empty() && obs.child_failure)
-        fault = "child errno=" + std::to_string(obs.child_failure->err) + " step=" + obs.child_failure->step;
+        fault = "child errno=" + std::to_string(obs.child_failure->err) +
+                " step=" + obs.child_failure->step;
     s["fault"] = or_null(fault);
-    s["confinement_installed"] = have_obs && obs.confinement_installed ? ojson(*obs.confinement_installed) : ojson(nullptr);
+    s["confinement_installed"] =
+        have_obs && obs.confinement_installed ? ojson(*obs.confinement_installed) : ojson(nullptr);
     if (have_obs && obs.workload) {
-        s["workload"] = obs.workload->exited ? ojson{{"exit", obs.workload->code}} : ojson{{"signal", obs.workload->signal}};
+        s["workload"] = obs.workload->exited ? ojson{{"exit", obs.workload->code}}
+                                             : ojson{{"signal", obs.workload->signal}};
     } else {
         s["workload"] = nullptr;
     }
-    s["launcher_exit"] = have_obs && obs.launcher.exited ? ojson(obs.launcher.code) : ojson(nullptr);
+    s["launcher_exit"] =
+        have_obs && obs.launcher.exited ? ojson(obs.launcher.code) : ojson(nullptr);
     std::string text = s.dump(-1, ' ', false, ojson::error_handler_t::replace) + "\n";
     auto put = [&](int fd) {
         const char* p = text.data();
@@ -295,7 +314,8 @@ void write_status(const Options& o, const Observation& obs, bool have_obs) {
     if (!o.json_status_path.empty()) {
         int fd = ::open(o.json_status_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd < 0) {
-            std::fprintf(stderr, "bvisor-run: --json-status %s: %s\n", o.json_status_path.c_str(), std::strerror(errno));
+            std::fprintf(stderr, "bvisor-run: --json-status %s: %s\n", o.json_status_path.c_str(),
+                         std::strerror(errno));
         } else {
             put(fd);
             ::close(fd);
@@ -316,32 +336,45 @@ int main(int argc, char** argv) {
     Options o = parse_args(argc, argv);
     if (o.launcher.empty()) o.launcher = self_dir() + "/bvisor-linux-launcher";
     if (!o.dry_run && ::access(o.launcher.c_str(), X_OK) != 0)
-        fail(kExitFailed, "launcher " + o.launcher + ": " + std::strerror(errno) + " (use --launcher PATH)");
+        fail(kExitFailed,
+             "launcher " + o.launcher + ": " + std::strerror(errno) + " (use --launcher PATH)");
     if (o.json_status_fd >= 0) ::fcntl(o.json_status_fd, F_SETFD, FD_CLOEXEC);
 
     std::string program = resolve_program(o.command[0]);
-    for (const auto& p : o.ro) check_dir("--ro", p);
-    for (const auto& p : o.rw) check_dir("--rw", p);
+    for (const auto& p : o.ro)
+        check_dir("--ro", p);
+    for (const auto& p : o.rw)
+        check_dir("--rw", p);
     if (!o.cgroup.empty()) check_dir("--cgroup", o.cgroup);
 
     PlanBuilder b;
     b.exe(program).argv(o.command);
-    for (const auto& [n, v] : o.env) b.env(n, v);
-    for (const auto& p : o.ro) b.read_root(p);
-    for (const auto& p : o.rw) b.write_root(p);
+    for (const auto& [n, v] : o.env)
+        b.env(n, v);
+    for (const auto& p : o.ro)
+        b.read_root(p);
+    for (const auto& p : o.rw)
+        b.write_root(p);
     if (o.system_roots) b.system_roots();
 
     // PROGRAM must be executable inside the sandbox: add its directory when no root
     // already covers it.
     std::vector<std::string> roots;
-    for (const auto& p : o.ro) roots.push_back(real_path(p));
-    for (const auto& p : o.rw) roots.push_back(real_path(p));
+    for (const auto& p : o.ro)
+        roots.push_back(real_path(p));
+    for (const auto& p : o.rw)
+        roots.push_back(real_path(p));
     if (o.system_roots)
-        for (const auto& p : system_exec_roots()) roots.push_back(real_path(p));
+        for (const auto& p : system_exec_roots())
+            roots.push_back(real_path(p));
     std::string real_program = real_path(program);
     bool covered = false;
-    for (const auto& r : roots) covered = covered || beneath(real_program, r);
-    if (!covered) b.read_root(real_program.substr(0, real_program.rfind('/')).empty() ? "/" : real_program.substr(0, real_program.rfind('/')));
+    for (const auto& r : roots)
+        covered = covered || beneath(real_program, r);
+    if (!covered)
+        b.read_root(real_program.substr(0, real_program.rfind('/')).empty()
+                        ? "/"
+                        : real_program.substr(0, real_program.rfind('/')));
 
     if (o.deny_fork || o.deny_sockets) b.seccomp(SeccompRequest{o.deny_fork, o.deny_sockets});
     if (o.userns) b.user_namespace();
@@ -414,19 +447,24 @@ int main(int argc, char** argv) {
         if (obs.child_failure && obs.child_failure->step == "exec") {
             int err = obs.child_failure->err;
             std::string why = std::strerror(err);
-            if (err == EACCES) why += " (inside the sandbox: is PROGRAM, its interpreter and its libraries under a root?)";
-            fail(err == ENOENT ? kExitNotFound : kExitCannotRun, "cannot execute " + program + ": " + why);
+            if (err == EACCES)
+                why += " (inside the sandbox: is PROGRAM, its interpreter and its libraries under "
+                       "a root?)";
+            fail(err == ENOENT ? kExitNotFound : kExitCannotRun,
+                 "cannot execute " + program + ": " + why);
         }
         std::string what = !obs.fault.empty() ? obs.fault
-                           : obs.child_failure ? "child errno=" + std::to_string(obs.child_failure->err) +
-                                                     " (" + std::strerror(obs.child_failure->err) +
-                                                     ") step=" + obs.child_failure->step
+                           : obs.child_failure
+                               ? "child errno=" + std::to_string(obs.child_failure->err) + " (" +
+                                     std::strerror(obs.child_failure->err) +
+                                     ") step=" + obs.child_failure->step
                            : obs.has_note("user_namespace=map_write_failed")
                                ? std::string("could not write the user namespace id maps")
                                : std::string("launcher fault");
         fail(kExitFailed, "launch failed: " + what + landlock_hint(what));
     }
-    std::string how = obs.launcher.exited ? "exited " + std::to_string(obs.launcher.code)
-                                          : "was killed by signal " + std::to_string(obs.launcher.signal);
+    std::string how = obs.launcher.exited
+                          ? "exited " + std::to_string(obs.launcher.code)
+                          : "was killed by signal " + std::to_string(obs.launcher.signal);
     fail(kExitFailed, "the launcher " + how + " without a result");
 }

@@ -21,13 +21,14 @@ static inline long sys_clone3(struct clone_args* args) {
 
 // execveat(2), Linux 3.19: with AT_EMPTY_PATH and path "" it executes the file that
 // `fd` refers to. Returns only on failure.
-static inline long sys_execveat(int fd, const char* path, char* const argv[],
-                                char* const envp[], int flags) {
+static inline long sys_execveat(int fd, const char* path, char* const argv[], char* const envp[],
+                                int flags) {
     return raw5(__NR_execveat, fd, arg(path), arg(argv), arg(envp), flags);
 }
 
 [[noreturn]] static inline void sys_exit_group(int status) {
-    for (;;) (void)raw1(__NR_exit_group, status);
+    for (;;)
+        (void)raw1(__NR_exit_group, status);
 }
 
 // wait4 with no rusage: the status word is the classic wait status.

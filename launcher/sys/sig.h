@@ -11,16 +11,16 @@
 
 namespace bvisor::sys {
 
-constexpr int kSigMax = 64;        // _NSIG on x86-64
+constexpr int kSigMax = 64; // _NSIG on x86-64
 constexpr unsigned long kSaRestorer = 0x04000000UL;
 constexpr unsigned long kSaRestart = 0x10000000UL;
-constexpr int kSigBlock = 0;       // SIG_BLOCK
-constexpr int kSigSetmask = 2;     // SIG_SETMASK
+constexpr int kSigBlock = 0;   // SIG_BLOCK
+constexpr int kSigSetmask = 2; // SIG_SETMASK
 
-using SigSet = uint64_t;           // bit (n - 1) is signal n
+using SigSet = uint64_t; // bit (n - 1) is signal n
 
 struct KernelSigaction {
-    void (*handler)(int);          // also SIG_DFL (0) and SIG_IGN (1)
+    void (*handler)(int); // also SIG_DFL (0) and SIG_IGN (1)
     unsigned long flags;
     void (*restorer)();
     SigSet mask;

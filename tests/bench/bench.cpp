@@ -49,7 +49,9 @@ struct Stats {
 
 Stats stats_of(std::vector<double> v) {
     std::sort(v.begin(), v.end());
-    auto at = [&](double q) { return v[static_cast<size_t>(q * static_cast<double>(v.size() - 1))]; };
+    auto at = [&](double q) {
+        return v[static_cast<size_t>(q * static_cast<double>(v.size() - 1))];
+    };
     return Stats{at(0.5), at(0.1), at(0.9)};
 }
 
@@ -66,7 +68,8 @@ double ms_since(Clock::time_point t0) {
 // posix_spawn + wait: the baseline every ratio is taken against.
 double spawn_and_wait(const std::vector<std::string>& argv) {
     std::vector<char*> av;
-    for (const auto& a : argv) av.push_back(const_cast<char*>(a.c_str()));
+    for (const auto& a : argv)
+        av.push_back(const_cast<char*>(a.c_str()));
     av.push_back(nullptr);
     char path_env[] = "PATH=/usr/bin:/bin";
     char* envp[] = {path_env, nullptr};
@@ -99,7 +102,8 @@ struct Prepared {
         LaunchRequest req;
         req.launcher = g_launcher;
         req.frame = frame;
-        for (const auto& g : launch.grants) req.grants.push_back(Grant{g.slot, UniqueFd(::fcntl(g.fd.get(), F_DUPFD_CLOEXEC, 3))});
+        for (const auto& g : launch.grants)
+            req.grants.push_back(Grant{g.slot, UniqueFd(::fcntl(g.fd.get(), F_DUPFD_CLOEXEC, 3))});
         req.capture_output = false; // like the bare baseline: no pipes for /bin/true's silence
         req.pre_exec = pre_exec;
         req.pre_exec_arg = pre_exec_arg;
@@ -127,7 +131,8 @@ RunResult launch_once(const Prepared& p) {
     Observation o = run_launcher(std::move(req));
     double ms = ms_since(t0);
     if (o.terminal != LauncherState::ExecSucceeded) {
-        std::fprintf(stderr, "bvisor-bench: %s did not succeed:\n%s\n", p.name.c_str(), o.transcript.c_str());
+        std::fprintf(stderr, "bvisor-bench: %s did not succeed:\n%s\n", p.name.c_str(),
+                     o.transcript.c_str());
         return {};
     }
     return RunResult{ms, o.launcher.max_rss_kb};
@@ -150,7 +155,8 @@ struct Scratch {
     }
     ~Scratch() {
         std::string cmd = "rm -rf '" + path + "'";
-        if (std::system(cmd.c_str()) != 0) std::fprintf(stderr, "bvisor-bench: could not remove %s\n", path.c_str());
+        if (std::system(cmd.c_str()) != 0)
+            std::fprintf(stderr, "bvisor-bench: could not remove %s\n", path.c_str());
     }
     std::string dir(const std::string& name) const {
         std::string p = path + "/" + name;
@@ -169,7 +175,8 @@ struct Row {
 };
 
 void run_alternating(std::vector<Row>& rows, int rounds) {
-    for (auto& r : rows) r.run(); // warm caches once
+    for (auto& r : rows)
+        r.run(); // warm caches once
     for (int i = 0; i < rounds; ++i) {
         for (size_t k = 0; k < rows.size(); ++k) {
             // Rotate the starting configuration each round.
@@ -206,7 +213,8 @@ SyscallCounts count_trace(const std::string& file) {
         std::string rest;
         std::getline(ls, rest);
         rest.erase(0, rest.find_first_not_of(' '));
-        if (rest.rfind("+++", 0) == 0 || rest.rfind("---", 0) == 0 || rest.rfind("<...", 0) == 0) continue;
+        if (rest.rfind("+++", 0) == 0 || rest.rfind("---", 0) == 0 || rest.rfind("<...", 0) == 0)
+            continue;
         if (first < 0) first = pid;
         ++c.total;
         if (pid == first) {
@@ -314,9 +322,12 @@ int main(int argc, char** argv) {
     std::string out_path = "build/bench/BENCHMARKS.md";
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
-        if (a == "--launcher" && i + 1 < argc) g_launcher = argv[++i];
-        else if (a == "--rounds" && i + 1 < argc) g_rounds = std::atoi(argv[++i]);
-        else if (a == "--out" && i + 1 < argc) out_path = argv[++i];
+        if (a == "--launcher" && i + 1 < argc)
+            g_launcher = argv[++i];
+        else if (a == "--rounds" && i + 1 < argc)
+            g_rounds = std::atoi(argv[++i]);
+        else if (a == "--out" && i + 1 < argc)
+            out_path = argv[++i];
         else {
             std::fprintf(stderr, "usage: bvisor-bench --launcher PATH [--rounds N] [--out FILE]\n");
             return 2;
@@ -333,8 +344,10 @@ int main(int argc, char** argv) {
     std::ostringstream md;
     md << "# Benchmarks\n\n";
     md << "Measured by `ninja bench` (tests/bench/bench.cpp) in one run on this machine: "
-       << "Linux " << kernel() << ", " << ::sysconf(_SC_NPROCESSORS_ONLN) << " CPUs, running as uid " << ::geteuid()
-       << ". The machine is shared and noisy: compare ratios within one run, not absolute numbers across runs.\n\n";
+       << "Linux " << kernel() << ", " << ::sysconf(_SC_NPROCESSORS_ONLN)
+       << " CPUs, running as uid " << ::geteuid()
+       << ". The machine is shared and noisy: compare ratios within one run, not absolute numbers "
+          "across runs.\n\n";
 
     Scratch scratch;
     std::string ro = scratch.dir("ro"), rw = scratch.dir("rw");
@@ -352,79 +365,120 @@ int main(int argc, char** argv) {
     std::vector<Prepared> plans;
     plans.push_back(prepare("launcher: scrub + exec (no confinement)", true_plan()));
     if (can_landlock) {
-        plans.push_back(prepare("launcher: scrub + landlock + exec", true_plan().read_root(ro).write_root(rw).system_roots()));
-        plans.push_back(prepare("launcher: + seccomp", true_plan().read_root(ro).write_root(rw).system_roots().seccomp({true, true})));
+        plans.push_back(prepare("launcher: scrub + landlock + exec",
+                                true_plan().read_root(ro).write_root(rw).system_roots()));
+        plans.push_back(
+            prepare("launcher: + seccomp",
+                    true_plan().read_root(ro).write_root(rw).system_roots().seccomp({true, true})));
         if (can_userns) {
-            plans.push_back(prepare("launcher: + seccomp + userns + netns",
-                                    true_plan().read_root(ro).write_root(rw).system_roots().seccomp({true, true}).user_namespace().network_namespace()));
+            plans.push_back(
+                prepare("launcher: + seccomp + userns + netns", true_plan()
+                                                                    .read_root(ro)
+                                                                    .write_root(rw)
+                                                                    .system_roots()
+                                                                    .seccomp({true, true})
+                                                                    .user_namespace()
+                                                                    .network_namespace()));
             if (!cgroup_leaf.empty()) {
                 plans.push_back(prepare("launcher: + seccomp + userns + netns + cgroup",
-                                        true_plan().read_root(ro).write_root(rw).system_roots().seccomp({true, true}).user_namespace().network_namespace().cgroup(cgroup_leaf)));
+                                        true_plan()
+                                            .read_root(ro)
+                                            .write_root(rw)
+                                            .system_roots()
+                                            .seccomp({true, true})
+                                            .user_namespace()
+                                            .network_namespace()
+                                            .cgroup(cgroup_leaf)));
             }
         }
     }
     std::vector<Row> rows;
-    rows.push_back(Row{"bare `/bin/true` (posix_spawn)", [] { return RunResult{spawn_and_wait({"/bin/true"}), 0}; }, {}, {}});
-    for (const auto& p : plans) rows.push_back(Row{p.name, [&p] { return launch_once(p); }, {}, {}});
+    rows.push_back(Row{"bare `/bin/true` (posix_spawn)",
+                       [] {
+                           return RunResult{spawn_and_wait({"/bin/true"}), 0};
+                       },
+                       {},
+                       {}});
+    for (const auto& p : plans)
+        rows.push_back(Row{p.name, [&p] { return launch_once(p); }, {}, {}});
     if (have_bwrap) {
         rows.push_back(Row{"bwrap --ro-bind / / --dev /dev /bin/true",
-                           [] { return RunResult{spawn_and_wait({"/usr/bin/bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "/bin/true"}), 0}; },
-                           {}, {}});
+                           [] {
+                               return RunResult{spawn_and_wait({"/usr/bin/bwrap", "--ro-bind", "/",
+                                                                "/", "--dev", "/dev", "/bin/true"}),
+                                                0};
+                           },
+                           {},
+                           {}});
     }
-    std::fprintf(stderr, "bvisor-bench: %d alternating rounds of %zu configurations...\n", g_rounds, rows.size());
+    std::fprintf(stderr, "bvisor-bench: %d alternating rounds of %zu configurations...\n", g_rounds,
+                 rows.size());
     run_alternating(rows, g_rounds);
     double bare = stats_of(rows[0].ms).median;
     double bwrap = have_bwrap ? stats_of(rows.back().ms).median : 0;
-    md << "## Launch latency of `/bin/true`\n\n" << g_rounds
-       << " alternating rounds. A launcher run is measured from the host library's spawn to the reaped launcher "
-          "(sealed memfd, socketpair, posix_spawn of the launcher, its checks, clone3, the child window, exec of "
-          "/bin/true, and the transcript read to EOF). Bare /bin/true is posix_spawn + waitpid.\n\n";
-    md << "| configuration | median ms | p10 - p90 ms | x bare | x bwrap |\n| --- | --- | --- | --- | --- |\n";
+    md << "## Launch latency of `/bin/true`\n\n"
+       << g_rounds
+       << " alternating rounds. A launcher run is measured from the host library's spawn to the "
+          "reaped launcher "
+          "(sealed memfd, socketpair, posix_spawn of the launcher, its checks, clone3, the child "
+          "window, exec of "
+          "/bin/true, and the transcript read to EOF). Bare /bin/true is posix_spawn + "
+          "waitpid.\n\n";
+    md << "| configuration | median ms | p10 - p90 ms | x bare | x bwrap |\n| --- | --- | --- | "
+          "--- | --- |\n";
     for (const auto& r : rows) {
         Stats s = stats_of(r.ms);
-        md << "| " << r.name << " | " << fmt(s.median) << " | " << fmt(s.p10) << " - " << fmt(s.p90) << " | "
-           << fmt(s.median / bare) << " | " << (have_bwrap ? fmt(s.median / bwrap) : "n/a") << " |\n";
+        md << "| " << r.name << " | " << fmt(s.median) << " | " << fmt(s.p10) << " - " << fmt(s.p90)
+           << " | " << fmt(s.median / bare) << " | " << (have_bwrap ? fmt(s.median / bwrap) : "n/a")
+           << " |\n";
     }
     if (!have_bwrap) md << "\n(bubblewrap is not installed: `toolchain/install-deps.sh bench`.)\n";
 
     // --- 2. syscalls and RSS
     md << "\n## Syscalls per launch and peak RSS\n\n";
     if (have_strace) {
-        md << "One `strace -f` of each launch. *launcher* is the launcher process itself; *child window* is the "
-              "child from clone3 up to and including its execveat; *workload* is /bin/true after exec.\n\n";
+        md << "One `strace -f` of each launch. *launcher* is the launcher process itself; *child "
+              "window* is the "
+              "child from clone3 up to and including its execveat; *workload* is /bin/true after "
+              "exec.\n\n";
         md << "| configuration | total | launcher | child window | workload |\n"
               "| --- | --- | --- | --- | --- |\n";
         SyscallCounts b = strace_bare(scratch.path + "/bare.trace");
         md << "| bare `/bin/true` | " << b.total << " | - | - | " << b.workload << " |\n";
         for (size_t i = 0; i < plans.size(); ++i) {
-            SyscallCounts c = strace_launch(plans[i], scratch.path + "/l" + std::to_string(i) + ".trace");
-            md << "| " << plans[i].name << " | " << c.total << " | " << c.launcher << " | " << c.child_window << " | "
-               << c.workload << " |\n";
+            SyscallCounts c =
+                strace_launch(plans[i], scratch.path + "/l" + std::to_string(i) + ".trace");
+            md << "| " << plans[i].name << " | " << c.total << " | " << c.launcher << " | "
+               << c.child_window << " | " << c.workload << " |\n";
         }
     } else {
         md << "(strace is not installed: `toolchain/install-deps.sh bench`.)\n";
     }
 
     {
-        md << "\nThe launcher's peak resident set (VmHWM of its own address space, read from /proc while it "
+        md << "\nThe launcher's peak resident set (VmHWM of its own address space, read from /proc "
+              "while it "
               "supervises `sleep 0.3`):\n\n| plan | launcher VmHWM |\n| --- | --- |\n";
         PlanBuilder small;
         small.exe("/bin/sleep").argv({"sleep", "0.3"}).read_root(ro).system_roots();
         md << "| scrub + landlock + exec, 8 slots | " << launcher_hwm_kb(small) << " KiB |\n";
         PlanBuilder big;
         big.exe("/bin/sleep").argv({"sleep", "0.3"}).read_root(ro).system_roots();
-        for (int i = 0; i < 300; ++i) big.env("VAR_" + std::to_string(i), std::string(3000, 'v')); // ~1 MiB plan
+        for (int i = 0; i < 300; ++i)
+            big.env("VAR_" + std::to_string(i), std::string(3000, 'v')); // ~1 MiB plan
         md << "| the same with a ~1 MiB environment | " << launcher_hwm_kb(big) << " KiB |\n";
     }
 
     // --- 3. decode + verify
-    md << "\n## Decode and verify\n\nThe launcher's checks 1-8 (frame, BLAKE3, strict decode, h_l, plan checks) "
+    md << "\n## Decode and verify\n\nThe launcher's checks 1-8 (frame, BLAKE3, strict decode, h_l, "
+          "plan checks) "
           "run in-process with the same codec the launcher links; median of many runs.\n\n";
     md << "| plan | frame bytes | median decode+verify |\n| --- | --- | --- |\n";
     for (size_t target : {size_t{1024}, size_t{1024 * 1024}}) {
         PreparedLaunch p = true_plan().build();
         std::string filler(100, 'x');
-        while (encode_frame(p.body).size() < target) p.body.target.argv.push_back(filler);
+        while (encode_frame(p.body).size() < target)
+            p.body.target.argv.push_back(filler);
         Bytes f = encode_frame(p.body);
         double us = time_decode(f, target < 4096 ? 20000 : 200);
         md << "| " << (target < 4096 ? "1 KiB" : "1 MiB") << " | " << f.size() << " | "
@@ -432,10 +486,13 @@ int main(int argc, char** argv) {
     }
 
     // --- 4. scaling
-    md << "\n## How the cost grows\n\nMedian launch latency (ms) of `/bin/true` with scrub + landlock + exec "
-          "(system roots included), over " << std::max(20, g_rounds / 3) << " alternating rounds per table.\n\n";
+    md << "\n## How the cost grows\n\nMedian launch latency (ms) of `/bin/true` with scrub + "
+          "landlock + exec "
+          "(system roots included), over "
+       << std::max(20, g_rounds / 3) << " alternating rounds per table.\n\n";
     int scale_rounds = std::max(20, g_rounds / 3);
-    auto scale_table = [&](const std::string& title, std::vector<std::pair<std::string, Prepared>>& cases) {
+    auto scale_table = [&](const std::string& title,
+                           std::vector<std::pair<std::string, Prepared>>& cases) {
         std::vector<Row> srows;
         for (auto& c : cases) {
             Prepared* p = &c.second;
@@ -455,13 +512,15 @@ int main(int argc, char** argv) {
         for (int n : {1, 16, 256}) {
             PlanBuilder b = true_plan();
             b.system_roots();
-            for (int i = 0; i < n; ++i) b.read_root(scratch.dir("root" + std::to_string(i)));
+            for (int i = 0; i < n; ++i)
+                b.read_root(scratch.dir("root" + std::to_string(i)));
             roots.emplace_back(std::to_string(n) + " extra read roots", prepare("roots", b));
         }
         scale_table("roots", roots);
 
         static InheritedFds fds_cases[3];
-        std::vector<int> counts = {10, 1000, static_cast<int>(std::min<long>(hard_nofile - 300, 20000))};
+        std::vector<int> counts = {10, 1000,
+                                   static_cast<int>(std::min<long>(hard_nofile - 300, 20000))};
         std::vector<std::pair<std::string, Prepared>> fds;
         for (size_t i = 0; i < counts.size(); ++i) {
             fds_cases[i].count = counts[i];
@@ -476,7 +535,8 @@ int main(int argc, char** argv) {
         for (int n : {1, 100, 1000, 10000}) {
             PlanBuilder b = true_plan();
             b.read_root(ro).system_roots();
-            for (int i = 1; i < n; ++i) b.env("VAR_" + std::to_string(i), std::string(24, 'v'));
+            for (int i = 1; i < n; ++i)
+                b.env("VAR_" + std::to_string(i), std::string(24, 'v'));
             envs.emplace_back(std::to_string(n) + " environment variables", prepare("env", b));
         }
         scale_table("environment", envs);
@@ -486,21 +546,28 @@ int main(int argc, char** argv) {
     struct stat st {};
     std::string stripped = scratch.path + "/launcher.stripped";
     std::string cmd = "strip -o '" + stripped + "' '" + g_launcher + "'";
-    long size = std::system(cmd.c_str()) == 0 && ::stat(stripped.c_str(), &st) == 0 ? static_cast<long>(st.st_size) : -1;
+    long size = std::system(cmd.c_str()) == 0 && ::stat(stripped.c_str(), &st) == 0
+                    ? static_cast<long>(st.st_size)
+                    : -1;
     md << "## Targets\n\n| target | measured | met |\n| --- | --- | --- |\n";
     auto target_row = [&](const std::string& what, const std::string& measured, bool met) {
         md << "| " << what << " | " << measured << " | " << (met ? "yes" : "**no**") << " |\n";
     };
     if (rows.size() > 2) {
         double ll = stats_of(rows[2].ms).median; // scrub + landlock + exec
-        target_row("scrub+landlock+exec <= 1.3x bare /bin/true", fmt(ll / bare) + "x", ll / bare <= 1.3);
+        target_row("scrub+landlock+exec <= 1.3x bare /bin/true", fmt(ll / bare) + "x",
+                   ll / bare <= 1.3);
         if (rows.size() > 3) {
             double sec = stats_of(rows[3].ms).median;
-            target_row("+ seccomp <= 1.3x bare /bin/true", fmt(sec / bare) + "x", sec / bare <= 1.3);
+            target_row("+ seccomp <= 1.3x bare /bin/true", fmt(sec / bare) + "x",
+                       sec / bare <= 1.3);
         }
-        if (have_bwrap) target_row("scrub+landlock+exec <= 0.3x bwrap", fmt(ll / bwrap) + "x", ll / bwrap <= 0.3);
+        if (have_bwrap)
+            target_row("scrub+landlock+exec <= 0.3x bwrap", fmt(ll / bwrap) + "x",
+                       ll / bwrap <= 0.3);
     }
-    target_row("launcher <= 64 KiB stripped", std::to_string(size) + " bytes", size >= 0 && size <= 65536);
+    target_row("launcher <= 64 KiB stripped", std::to_string(size) + " bytes",
+               size >= 0 && size <= 65536);
 
     if (!cgroup_leaf.empty()) ::rmdir(cgroup_leaf.c_str());
     std::string text = md.str();

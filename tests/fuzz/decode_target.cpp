@@ -34,9 +34,11 @@ void check_body(Bytes body) {
     std::vector<uint8_t> again(body.len);
     Status est;
     size_t n = encode_body(d.plan, again.data(), again.size(), &est);
-    if (!est.ok() || n != body.len || std::memcmp(again.data(), body.ptr, n) != 0) property_failed();
+    if (!est.ok() || n != body.len || std::memcmp(again.data(), body.ptr, n) != 0)
+        property_failed();
     // The lowering span is exactly the canonical lowering encoding.
-    if (!digest_eq(lowering_digest(d.plan.lowering), Blake3::hash(body.ptr + d.lowering_offset, d.lowering_len)))
+    if (!digest_eq(lowering_digest(d.plan.lowering),
+                   Blake3::hash(body.ptr + d.lowering_offset, d.lowering_len)))
         property_failed();
     Refusal r;
     if (!check_plan(d.plan, 11, 13, &r)) {

@@ -47,7 +47,11 @@ std::vector<Base> bases(const TempDir& dir) {
     std::string m1 = dir / "m1", m2 = dir / "m2", m3 = dir / "m3";
     add(shell("touch " + m1), m1);
     add(shell("touch " + m2).read_root(dir.path()).write_root(dir.path()).system_roots(), m2);
-    add(shell("touch " + m3).write_root(dir.path()).system_roots().seccomp(SeccompRequest{true, true}).user_namespace(),
+    add(shell("touch " + m3)
+            .write_root(dir.path())
+            .system_roots()
+            .seccomp(SeccompRequest{true, true})
+            .user_namespace(),
         m3);
     return out;
 }
@@ -58,7 +62,8 @@ void replace(std::vector<uint8_t>& v, size_t at, size_t len, const std::string& 
 }
 
 // Every value position of a tree, as a path of indices (map entries by index).
-void value_paths(const MpValue& v, std::vector<size_t>& path, std::vector<std::vector<size_t>>& out) {
+void value_paths(const MpValue& v, std::vector<size_t>& path,
+                 std::vector<std::vector<size_t>>& out) {
     out.push_back(path);
     if (v.type == MpValue::Type::Array) {
         for (size_t i = 0; i < v.items.size(); ++i) {
@@ -77,11 +82,13 @@ void value_paths(const MpValue& v, std::vector<size_t>& path, std::vector<std::v
 
 MpValue& at_path(MpValue& v, const std::vector<size_t>& path) {
     MpValue* x = &v;
-    for (size_t i : path) x = x->type == MpValue::Type::Array ? &x->items[i] : &x->entries[i].second;
+    for (size_t i : path)
+        x = x->type == MpValue::Type::Array ? &x->items[i] : &x->entries[i].second;
     return *x;
 }
 
-std::vector<Case> mutate(const LaunchBody& body, const std::vector<uint8_t>& bytes, std::mt19937_64& rng, int per_kind) {
+std::vector<Case> mutate(const LaunchBody& body, const std::vector<uint8_t>& bytes,
+                         std::mt19937_64& rng, int per_kind) {
     std::vector<Case> cases;
     MpValue tree = body_value(body);
     std::vector<std::vector<size_t>> paths;
@@ -92,11 +99,14 @@ std::vector<Case> mutate(const LaunchBody& body, const std::vector<uint8_t>& byt
     for (int i = 0; i < per_kind; ++i) {
         auto b = bytes; // bit flips: one to three bits
         int flips = 1 + static_cast<int>(rng() % 3);
-        for (int f = 0; f < flips; ++f) b[pick(b.size())] ^= static_cast<uint8_t>(1u << (rng() % 8));
+        for (int f = 0; f < flips; ++f)
+            b[pick(b.size())] ^= static_cast<uint8_t>(1u << (rng() % 8));
         cases.push_back({"bit flip", b});
     }
     for (int i = 0; i < per_kind; ++i) {
-        cases.push_back({"truncation", std::vector<uint8_t>(bytes.begin(), bytes.begin() + static_cast<long>(pick(bytes.size())))});
+        cases.push_back({"truncation", std::vector<uint8_t>(
+                                           bytes.begin(),
+                                           bytes.begin() + static_cast<long>(pick(bytes.size())))});
     }
     for (int i = 0; i < per_kind; ++i) {
         // Length lies: a fix-form header (map, array, str) claims a different length.
@@ -127,20 +137,33 @@ std::vector<Case> mutate(const LaunchBody& body, const std::vector<uint8_t>& byt
         MpValue t = tree; // a value of another type
         MpValue& x = at_path(t, paths[1 + pick(paths.size() - 1)]);
         switch (rng() % 6) {
-        case 0: x = MpValue::uint(rng() % 100000); break;
-        case 1: x = MpValue::str("swapped"); break;
-        case 2: x = MpValue::boolean(true); break;
-        case 3: x = MpValue::nil(); break;
-        case 4: x = MpValue::array({MpValue::uint(1)}); break;
-        default: x = MpValue::bin("\x01\x02"); break;
+        case 0:
+            x = MpValue::uint(rng() % 100000);
+            break;
+        case 1:
+            x = MpValue::str("swapped");
+            break;
+        case 2:
+            x = MpValue::boolean(true);
+            break;
+        case 3:
+            x = MpValue::nil();
+            break;
+        case 4:
+            x = MpValue::array({MpValue::uint(1)});
+            break;
+        default:
+            x = MpValue::bin("\x01\x02");
+            break;
         }
         cases.push_back({"swapped type", mp_encode(t)});
     }
     for (int i = 0; i < per_kind; ++i) {
         MpValue t = tree; // a count that promises far more than the input holds
         MpValue& x = at_path(t, paths[1 + pick(paths.size() - 1)]);
-        static const char* huge[] = {"\xdd\xff\xff\xff\xff", "\xdf\xff\xff\xff\xff", "\xdb\xff\xff\xff\xff",
-                                     "\xdc\xff\xff", "\xde\xff\xff", "\xdd\x00\x01\x00\x00"};
+        static const char* huge[] = {"\xdd\xff\xff\xff\xff", "\xdf\xff\xff\xff\xff",
+                                     "\xdb\xff\xff\xff\xff", "\xdc\xff\xff",
+                                     "\xde\xff\xff",         "\xdd\x00\x01\x00\x00"};
         x = MpValue::raw(huge[rng() % 6]);
         cases.push_back({"huge count", mp_encode(t)});
     }
@@ -159,10 +182,17 @@ void check_ended_cleanly(const Observation& o, const std::string& kind) {
     REQUIRE(o.launcher.exited); // never a crash
     REQUIRE(o.terminal.has_value());
     switch (o.launcher.code) {
-    case 0: CHECK(*o.terminal == S::ExecSucceeded); break;
-    case 3: CHECK(*o.terminal == S::SetupRefused); break;
-    case 4: CHECK(*o.terminal == S::SetupFaulted); break;
-    default: FAIL("unexpected launcher exit " << o.launcher.code);
+    case 0:
+        CHECK(*o.terminal == S::ExecSucceeded);
+        break;
+    case 3:
+        CHECK(*o.terminal == S::SetupRefused);
+        break;
+    case 4:
+        CHECK(*o.terminal == S::SetupFaulted);
+        break;
+    default:
+        FAIL("unexpected launcher exit " << o.launcher.code);
     }
     CHECK(o.states.back() == *o.terminal);
 }
@@ -170,7 +200,8 @@ void check_ended_cleanly(const Observation& o, const std::string& kind) {
 // Fresh copies of the base plan's fds for one launch (the spawner closes what it gets).
 std::vector<Grant> copies(const std::vector<Grant>& grants) {
     std::vector<Grant> out;
-    for (const auto& g : grants) out.push_back(Grant{g.slot, UniqueFd(::fcntl(g.fd.get(), F_DUPFD_CLOEXEC, 3))});
+    for (const auto& g : grants)
+        out.push_back(Grant{g.slot, UniqueFd(::fcntl(g.fd.get(), F_DUPFD_CLOEXEC, 3))});
     return out;
 }
 

@@ -25,7 +25,9 @@ ProcessResult plan_tool(std::vector<std::string> args, const std::string& input)
 
 std::string bytes_str(const std::vector<uint8_t>& v) { return std::string(v.begin(), v.end()); }
 
-size_t lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
+size_t lines(const std::string& s) {
+    return static_cast<size_t>(std::count(s.begin(), s.end(), '\n'));
+}
 
 } // namespace
 
@@ -48,7 +50,8 @@ TEST_CASE("bvisor-plan decode --body reads the bare golden body", "[tools][plan]
     auto body = bytes_str(vector_bytes("golden_body.hex"));
     auto d = plan_tool({"decode", "--body"}, body);
     REQUIRE(d.exit_code == 0);
-    CHECK_THAT(d.out, ContainsSubstring("\"argv\":[\"prog\"],\"envp\":[[\"K\",\"V\"]],\"exe_slot\":0"));
+    CHECK_THAT(d.out,
+               ContainsSubstring("\"argv\":[\"prog\"],\"envp\":[[\"K\",\"V\"]],\"exe_slot\":0"));
     auto e = plan_tool({"encode"}, d.out);
     REQUIRE(e.exit_code == 0);
     CHECK(e.out.substr(46) == body);
@@ -70,7 +73,8 @@ TEST_CASE("bvisor-plan encode --fix-hl computes h_l", "[tools][plan]") {
     CHECK(e.out == bytes_str(encode_frame(b)));
 }
 
-TEST_CASE("bvisor-plan encodes plans a launcher would refuse; verify names the refusal", "[tools][plan]") {
+TEST_CASE("bvisor-plan encodes plans a launcher would refuse; verify names the refusal",
+          "[tools][plan]") {
     LaunchBody b = happy_body();
     b.lowering = {LoweringEntry::exec()}; // no scrub
     b.bind_lowering();
@@ -78,7 +82,8 @@ TEST_CASE("bvisor-plan encodes plans a launcher would refuse; verify names the r
     REQUIRE(e.exit_code == 0);
     auto v = plan_tool({"verify"}, e.out);
     CHECK(v.exit_code == 1);
-    CHECK(v.err == "bvisor-plan: refused PlanInvalid: no scrub entry (linux.ambient.scrub.v1) in the lowering\n");
+    CHECK(v.err == "bvisor-plan: refused PlanInvalid: no scrub entry (linux.ambient.scrub.v1) in "
+                   "the lowering\n");
 }
 
 TEST_CASE("bvisor-plan refuses bad input with one line, exit 1", "[tools][plan]") {
@@ -95,7 +100,9 @@ TEST_CASE("bvisor-plan refuses bad input with one line, exit 1", "[tools][plan]"
              {{"verify"}, bad_magic, "refused PlanInvalid: frame: bad magic"},
              {{"decode"}, frame_bytes.substr(0, 100), "frame length does not match"},
              {{"decode", "--body"}, frame_bytes.substr(46, 100), "body ends inside a value"},
-             {{"decode", "--body"}, frame_bytes.substr(46) + "x", "trailing bytes after the body at byte 652"},
+             {{"decode", "--body"},
+              frame_bytes.substr(46) + "x",
+              "trailing bytes after the body at byte 652"},
              {{"encode"}, "{\"x\":1}", "unknown key \"x\""},
              {{"encode"}, "not json", "invalid JSON"},
              {{"decode"}, "", "frame shorter than the 46-byte header"},

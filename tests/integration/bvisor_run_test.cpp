@@ -33,31 +33,39 @@ std::string run_tool() {
     return reachable_copy(tool_path("bvisor-run"));
 }
 
-ProcessResult bvisor_run(std::vector<std::string> args, bool unprivileged = false, const std::string& input = "") {
+ProcessResult bvisor_run(std::vector<std::string> args, bool unprivileged = false,
+                         const std::string& input = "") {
     args.insert(args.begin(), run_tool());
     if (unprivileged && running_as_root()) {
-        args.insert(args.begin(), {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"});
+        args.insert(args.begin(),
+                    {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"});
     }
-    return run_process(args, {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/nonexistent", "LANG=C.UTF-8"}, input);
+    return run_process(
+        args, {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/nonexistent", "LANG=C.UTF-8"}, input);
 }
 
-size_t lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
+size_t lines(const std::string& s) {
+    return static_cast<size_t>(std::count(s.begin(), s.end(), '\n'));
+}
 
 } // namespace
 
 TEST_CASE("bvisor-run: a read outside the roots is denied, a write inside lands", "[tools][run]") {
     bool unprivileged = GENERATE(false, true);
     INFO((unprivileged ? "as uid 65534" : "as root"));
-    if (!unprivileged && !running_as_root()) SKIP("the \"as root\" variant needs the tests to run as root");
+    if (!unprivileged && !running_as_root())
+        SKIP("the \"as root\" variant needs the tests to run as root");
     BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock ABI " << landlock_abi() << " < 3");
     TempDir dir("run");
     std::string data = dir.mkdir("data"), out = dir.mkdir("out");
     if (unprivileged) REQUIRE(::chown(out.c_str(), kNobody, kNobody) == 0);
     write_file(data + "/in.txt", "INPUT");
     write_file(dir / "secret.txt", "TOP-SECRET");
-    std::string script = "cat " + dir / "secret.txt" + " > " + out + "/leak; echo x > " + dir / "escape" + "; cp " +
-                         data + "/in.txt " + out + "/copy; echo finished";
-    ProcessResult r = bvisor_run({"--ro", data, "--rw", out, "--", "sh", "-c", script}, unprivileged);
+    std::string script = "cat " + dir / "secret.txt" + " > " + out + "/leak; echo x > " +
+                         dir / "escape" + "; cp " + data + "/in.txt " + out +
+                         "/copy; echo finished";
+    ProcessResult r =
+        bvisor_run({"--ro", data, "--rw", out, "--", "sh", "-c", script}, unprivileged);
     INFO(r.err);
     CHECK(r.exit_code == 0);
     CHECK(r.out == "finished\n");
@@ -70,7 +78,8 @@ TEST_CASE("bvisor-run: a read outside the roots is denied, a write inside lands"
     CHECK(open.out == "TOP-SECRET");
 }
 
-TEST_CASE("bvisor-run: the workload's exit status and signals become bvisor-run's", "[tools][run]") {
+TEST_CASE("bvisor-run: the workload's exit status and signals become bvisor-run's",
+          "[tools][run]") {
     CHECK(bvisor_run({"--", "sh", "-c", "exit 0"}).exit_code == 0);
     CHECK(bvisor_run({"--", "sh", "-c", "exit 3"}).exit_code == 3);
     CHECK(bvisor_run({"--", "sh", "-c", "exit 255"}).exit_code == 255);
@@ -88,7 +97,8 @@ TEST_CASE("bvisor-run: stdin reaches the workload", "[tools][run]") {
 
 TEST_CASE("bvisor-run: a signal sent to bvisor-run reaches the workload", "[tools][run]") {
     std::string tool = run_tool();
-    char* argv[] = {tool.data(), const_cast<char*>("--"), const_cast<char*>("sleep"), const_cast<char*>("30"), nullptr};
+    char* argv[] = {tool.data(), const_cast<char*>("--"), const_cast<char*>("sleep"),
+                    const_cast<char*>("30"), nullptr};
     char env0[] = "PATH=/usr/bin:/bin";
     char* envp[] = {env0, nullptr};
     pid_t pid;
@@ -128,8 +138,9 @@ TEST_CASE("bvisor-run: 126 when PROGRAM cannot be executed inside the sandbox", 
     CHECK_THAT(r.err, StartsWith("bvisor-run: cannot execute /usr/bin/true: "));
 }
 
-TEST_CASE("bvisor-run: 125 with the reason and detail on one line when the launcher refuses or faults",
-          "[tools][run]") {
+TEST_CASE(
+    "bvisor-run: 125 with the reason and detail on one line when the launcher refuses or faults",
+    "[tools][run]") {
     TempDir dir("fault");
     std::string fake = dir.mkdir("not-a-cgroup");
     auto f = bvisor_run({"--cgroup", fake, "--", "true"});
@@ -137,29 +148,38 @@ TEST_CASE("bvisor-run: 125 with the reason and detail on one line when the launc
     CHECK(lines(f.err) == 1);
     CHECK_THAT(f.err, StartsWith("bvisor-run: launch failed: launcher OS fault: clone3: "));
 
-    auto nl = run_process({tool_path("bvisor-test-probe"), "no-landlock", run_tool(), "--ro", dir.path(), "--", "true"},
+    auto nl = run_process({tool_path("bvisor-test-probe"), "no-landlock", run_tool(), "--ro",
+                           dir.path(), "--", "true"},
                           {"PATH=/usr/bin:/bin"});
     CHECK(nl.exit_code == 125);
     CHECK(lines(nl.err) == 1);
-    CHECK_THAT(nl.err, StartsWith("bvisor-run: refused (MissingPrimitive): Landlock is not available"));
+    CHECK_THAT(nl.err,
+               StartsWith("bvisor-run: refused (MissingPrimitive): Landlock is not available"));
     CHECK_THAT(nl.err, ContainsSubstring("Linux 6.2"));
 }
 
-TEST_CASE("bvisor-run on a kernel with Landlock ABI 2 says so and names Linux 6.2", "[tools][run]") {
+TEST_CASE("bvisor-run on a kernel with Landlock ABI 2 says so and names Linux 6.2",
+          "[tools][run]") {
     BVISOR_REQUIRE_KERNEL_FEATURE(seccomp_available(), "seccomp user notification unavailable");
-    auto r = run_process({tool_path("bvisor-test-probe"), "landlock-abi", "2", run_tool(), "--", "true"},
-                         {"PATH=/usr/bin:/bin"});
+    auto r =
+        run_process({tool_path("bvisor-test-probe"), "landlock-abi", "2", run_tool(), "--", "true"},
+                    {"PATH=/usr/bin:/bin"});
     CHECK(r.exit_code == 125);
     CHECK(lines(r.err) == 1);
-    CHECK_THAT(r.err, StartsWith("bvisor-run: refused (MissingPrimitive): Landlock ABI 2 is below the required ABI 3"));
+    CHECK_THAT(
+        r.err,
+        StartsWith(
+            "bvisor-run: refused (MissingPrimitive): Landlock ABI 2 is below the required ABI 3"));
     CHECK_THAT(r.err, ContainsSubstring("Linux 6.2 or newer"));
     // Control: the same supervisor answering ABI 3 lets the command run.
-    auto ok = run_process({tool_path("bvisor-test-probe"), "landlock-abi", "3", run_tool(), "--", "true"},
-                          {"PATH=/usr/bin:/bin"});
+    auto ok =
+        run_process({tool_path("bvisor-test-probe"), "landlock-abi", "3", run_tool(), "--", "true"},
+                    {"PATH=/usr/bin:/bin"});
     CHECK(ok.exit_code == 0);
 }
 
-TEST_CASE("bvisor-run: unknown or unreadable paths are named before anything runs", "[tools][run]") {
+TEST_CASE("bvisor-run: unknown or unreadable paths are named before anything runs",
+          "[tools][run]") {
     TempDir dir("paths");
     std::string marker = dir / "ran";
     auto r = bvisor_run({"--ro", "/no/such/dir", "--", "touch", marker});
@@ -185,17 +205,19 @@ TEST_CASE("bvisor-run: unknown or unreadable paths are named before anything run
     CHECK(bvisor_run({}).exit_code == 125);
 }
 
-TEST_CASE("bvisor-run --json-status: one object with every fact, null when absent", "[tools][run]") {
+TEST_CASE("bvisor-run --json-status: one object with every fact, null when absent",
+          "[tools][run]") {
     TempDir dir("json");
     std::string path = dir / "status.json";
     auto ok = bvisor_run({"--json-status", path, "--", "sh", "-c", "exit 4"});
     CHECK(ok.exit_code == 4);
     auto ordered = nlohmann::ordered_json::parse(read_file(path));
     std::vector<std::string> keys;
-    for (auto it = ordered.begin(); it != ordered.end(); ++it) keys.push_back(it.key());
+    for (auto it = ordered.begin(); it != ordered.end(); ++it)
+        keys.push_back(it.key());
     auto j = nlohmann::json::parse(read_file(path));
-    CHECK(keys == std::vector<std::string>{"terminal", "refusal", "detail", "fault", "confinement_installed", "workload",
-                                           "launcher_exit"});
+    CHECK(keys == std::vector<std::string>{"terminal", "refusal", "detail", "fault",
+                                           "confinement_installed", "workload", "launcher_exit"});
     CHECK(j["terminal"] == "ExecSucceeded");
     CHECK(j["refusal"].is_null());
     CHECK(j["detail"].is_null());
@@ -205,7 +227,8 @@ TEST_CASE("bvisor-run --json-status: one object with every fact, null when absen
     CHECK(j["launcher_exit"] == 0);
 
     auto sig = bvisor_run({"--json-status", path, "--", "sh", "-c", "kill -USR1 $$"});
-    CHECK(nlohmann::json::parse(read_file(path))["workload"] == nlohmann::json{{"signal", SIGUSR1}});
+    CHECK(nlohmann::json::parse(read_file(path))["workload"] ==
+          nlohmann::json{{"signal", SIGUSR1}});
 
     std::string fake = dir.mkdir("nocg");
     bvisor_run({"--json-status", path, "--cgroup", fake, "--", "true"});
@@ -217,7 +240,8 @@ TEST_CASE("bvisor-run --json-status: one object with every fact, null when absen
 
     // --json-status-fd: the object goes to an fd bvisor-run inherited (here, stdout).
     std::string tool = run_tool();
-    auto fd = run_process({"/bin/sh", "-c", tool + " --json-status-fd 3 -- true 3>&1 >/dev/null"}, {"PATH=/usr/bin:/bin"});
+    auto fd = run_process({"/bin/sh", "-c", tool + " --json-status-fd 3 -- true 3>&1 >/dev/null"},
+                          {"PATH=/usr/bin:/bin"});
     auto s = nlohmann::json::parse(fd.out);
     CHECK(s["terminal"] == "ExecSucceeded");
     CHECK(lines(fd.out) == 1);
@@ -226,7 +250,8 @@ TEST_CASE("bvisor-run --json-status: one object with every fact, null when absen
 TEST_CASE("bvisor-run --json-status for a refusal", "[tools][run]") {
     TempDir dir("jsonref");
     std::string path = dir / "status.json";
-    auto r = run_process({tool_path("bvisor-test-probe"), "no-landlock", run_tool(), "--json-status", path, "--", "true"},
+    auto r = run_process({tool_path("bvisor-test-probe"), "no-landlock", run_tool(),
+                          "--json-status", path, "--", "true"},
                          {"PATH=/usr/bin:/bin"});
     CHECK(r.exit_code == 125);
     auto j = nlohmann::json::parse(read_file(path));
@@ -238,12 +263,13 @@ TEST_CASE("bvisor-run --json-status for a refusal", "[tools][run]") {
     CHECK(j["launcher_exit"] == 3);
 }
 
-TEST_CASE("bvisor-run --dry-run prints a plan that bvisor-plan encodes and verifies", "[tools][run]") {
+TEST_CASE("bvisor-run --dry-run prints a plan that bvisor-plan encodes and verifies",
+          "[tools][run]") {
     TempDir dir("dry");
     std::string data = dir.mkdir("data"), out = dir.mkdir("out");
     std::string marker = dir / "ran";
-    auto d = bvisor_run({"--dry-run", "--ro", data, "--rw", out, "--deny-fork", "--no-network", "--env", "A=b", "--",
-                         "touch", marker});
+    auto d = bvisor_run({"--dry-run", "--ro", data, "--rw", out, "--deny-fork", "--no-network",
+                         "--env", "A=b", "--", "touch", marker});
     CHECK(d.exit_code == 0);
     CHECK(lines(d.out) == 1);
     CHECK_FALSE(file_exists(marker)); // nothing ran
@@ -255,23 +281,26 @@ TEST_CASE("bvisor-run --dry-run prints a plan that bvisor-plan encodes and verif
     CHECK(v.exit_code == 0);
     auto j = nlohmann::json::parse(d.out);
     CHECK(j["target"]["argv"] == nlohmann::json{"touch", marker});
-    CHECK(j["target"]["envp"] == nlohmann::json::array({nlohmann::json::array({"PATH", "/usr/local/bin:/usr/bin:/bin"}),
-                                                        nlohmann::json::array({"A", "b"})}));
-    CHECK(j["target"]["seccomp"] == nlohmann::json{{"deny_new_tasks", true}, {"deny_inet_sockets", false}});
+    CHECK(j["target"]["envp"] ==
+          nlohmann::json::array({nlohmann::json::array({"PATH", "/usr/local/bin:/usr/bin:/bin"}),
+                                 nlohmann::json::array({"A", "b"})}));
+    CHECK(j["target"]["seccomp"] ==
+          nlohmann::json{{"deny_new_tasks", true}, {"deny_inet_sockets", false}});
     CHECK(j["target"].contains("user_namespace"));
     CHECK(j["target"].contains("network_namespace"));
     CHECK(j["h_a"] == std::string(64, '0'));
     // attempt_id is random per run; plan_id is the same for the same command.
-    auto d2 = bvisor_run({"--dry-run", "--ro", data, "--rw", out, "--deny-fork", "--no-network", "--env", "A=b", "--",
-                          "touch", marker});
+    auto d2 = bvisor_run({"--dry-run", "--ro", data, "--rw", out, "--deny-fork", "--no-network",
+                          "--env", "A=b", "--", "touch", marker});
     auto j2 = nlohmann::json::parse(d2.out);
     CHECK(j2["attempt_id"] != j["attempt_id"]);
     CHECK(j2["plan_id"] == j["plan_id"]);
 }
 
-TEST_CASE("bvisor-run: the environment is PATH only, plus --env and --inherit-env", "[tools][run]") {
-    auto r = run_process({run_tool(), "--env", "GREETING=hello world", "--inherit-env", "HOME", "--inherit-env", "NOPE",
-                          "--", "env"},
+TEST_CASE("bvisor-run: the environment is PATH only, plus --env and --inherit-env",
+          "[tools][run]") {
+    auto r = run_process({run_tool(), "--env", "GREETING=hello world", "--inherit-env", "HOME",
+                          "--inherit-env", "NOPE", "--", "env"},
                          {"PATH=/usr/bin:/bin", "HOME=/home/someone", "SECRET_TOKEN=xyz"});
     CHECK(r.out == "PATH=/usr/local/bin:/usr/bin:/bin\nGREETING=hello world\nHOME=/home/someone\n");
     CHECK_THAT(r.err, ContainsSubstring("--inherit-env NOPE: not set"));
@@ -279,7 +308,8 @@ TEST_CASE("bvisor-run: the environment is PATH only, plus --env and --inherit-en
     CHECK(p.out == "PATH=/bin\n");
 }
 
-TEST_CASE("bvisor-run: PROGRAM outside every root gets its directory as a read root", "[tools][run]") {
+TEST_CASE("bvisor-run: PROGRAM outside every root gets its directory as a read root",
+          "[tools][run]") {
     BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock ABI " << landlock_abi() << " < 3");
     TempDir dir("outside");
     std::string bin = dir.mkdir("bin");
@@ -296,7 +326,8 @@ TEST_CASE("bvisor-run: PROGRAM outside every root gets its directory as a read r
 TEST_CASE("bvisor-run: seccomp, namespace and cgroup options reach the launch", "[tools][run]") {
     BVISOR_REQUIRE_KERNEL_FEATURE(seccomp_available(), "seccomp filters unavailable");
     std::string probe = reachable_copy(tool_path("bvisor-test-probe"));
-    CHECK(bvisor_run({"--deny-fork", "--", probe, "fork"}).out == "fork=EPERM (Operation not permitted)\n");
+    CHECK(bvisor_run({"--deny-fork", "--", probe, "fork"}).out ==
+          "fork=EPERM (Operation not permitted)\n");
     CHECK(bvisor_run({"--deny-sockets", "--", probe, "socket", "inet"}).out ==
           "socket_inet=EPERM (Operation not permitted)\n");
     BVISOR_REQUIRE_KERNEL_FEATURE(userns_available(), "unprivileged user namespaces disabled");
@@ -318,9 +349,10 @@ TEST_CASE("bvisor-run --help, --version, and the man page cover the same options
     auto v = bvisor_run({"--version"});
     CHECK_THAT(v.out, StartsWith("bvisor-run 0."));
     std::string man = read_file(source_path("docs/bvisor-run.1.md"));
-    for (const char* opt : {"--ro", "--rw", "--no-system-roots", "--env", "--inherit-env", "--deny-fork", "--deny-sockets",
-                            "--userns", "--no-network", "--cgroup", "--launcher", "--transcript", "--json-status",
-                            "--json-status-fd", "--dry-run", "--help", "--version"}) {
+    for (const char* opt :
+         {"--ro", "--rw", "--no-system-roots", "--env", "--inherit-env", "--deny-fork",
+          "--deny-sockets", "--userns", "--no-network", "--cgroup", "--launcher", "--transcript",
+          "--json-status", "--json-status-fd", "--dry-run", "--help", "--version"}) {
         INFO(opt);
         CHECK_THAT(h.out, ContainsSubstring(opt));
         CHECK_THAT(man, ContainsSubstring(std::string("`") + opt));

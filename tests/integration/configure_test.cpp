@@ -23,7 +23,9 @@ std::string copy_tree(const TempDir& dir) {
     return dest;
 }
 
-size_t lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
+size_t lines(const std::string& s) {
+    return static_cast<size_t>(std::count(s.begin(), s.end(), '\n'));
+}
 
 } // namespace
 
@@ -56,7 +58,9 @@ TEST_CASE("configure.py fails with one line when the compiler cannot do the job"
 TEST_CASE("a second ninja has no work to do", "[build]") {
     TempDir dir("ninja-twice");
     std::string tree = copy_tree(dir);
-    auto first = run_shell("cd " + tree + " && python3 configure.py >/dev/null && ninja build/bin/bvisor-linux-launcher");
+    auto first =
+        run_shell("cd " + tree +
+                  " && python3 configure.py >/dev/null && ninja build/bin/bvisor-linux-launcher");
     INFO(first.out << first.err);
     REQUIRE(first.exit_code == 0);
     CHECK_THAT(first.out, ContainsSubstring("static, clean symbol table"));

@@ -46,24 +46,29 @@ struct CgroupTree {
     }
     std::string path(const std::string& rel) const { return mount + "/" + rel; }
     ~CgroupTree() {
-        for (auto it = made.rbegin(); it != made.rend(); ++it) ::rmdir(path(*it).c_str());
+        for (auto it = made.rbegin(); it != made.rend(); ++it)
+            ::rmdir(path(*it).c_str());
     }
 };
 
 std::string unique_name(const char* tag) {
     std::mt19937_64 rng(std::random_device{}());
-    return std::string("bvisor-test-") + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(rng() % 100000);
+    return std::string("bvisor-test-") + tag + "-" + std::to_string(::getpid()) + "-" +
+           std::to_string(rng() % 100000);
 }
 
-void chown_nobody(const std::string& path) { REQUIRE(::chown(path.c_str(), kNobody, kNobody) == 0); }
+void chown_nobody(const std::string& path) {
+    REQUIRE(::chown(path.c_str(), kNobody, kNobody) == 0);
+}
 
 } // namespace
 
 TEST_CASE("cgroup: the workload is born in the prepared leaf", "[launcher][cgroup]") {
     std::string name = unique_name("leaf");
     CgroupTree tree(name);
-    BVISOR_REQUIRE_KERNEL_FEATURE(tree.ok, "no writable cgroup2 leaf can be created (cgroup2 mount: "
-                                               << (tree.mount.empty() ? "none" : tree.mount) << ")");
+    BVISOR_REQUIRE_KERNEL_FEATURE(tree.ok,
+                                  "no writable cgroup2 leaf can be created (cgroup2 mount: "
+                                      << (tree.mount.empty() ? "none" : tree.mount) << ")");
     Observation o = launch(shell("cat /proc/self/cgroup").cgroup(tree.path(name)).build());
     INFO(show(o));
     CHECK(unified_line(o.out) == "0::/" + name);
@@ -75,7 +80,8 @@ TEST_CASE("cgroup: the workload is born in the prepared leaf", "[launcher][cgrou
     tree.made.clear();
 }
 
-TEST_CASE("cgroup: an open directory that is not a cgroup is a fault; nothing runs", "[launcher][cgroup]") {
+TEST_CASE("cgroup: an open directory that is not a cgroup is a fault; nothing runs",
+          "[launcher][cgroup]") {
     TempDir dir("notcg");
     std::string marker = dir / "ran";
     std::string fake = dir.mkdir("fake-cgroup");
@@ -89,7 +95,8 @@ TEST_CASE("cgroup: an open directory that is not a cgroup is a fault; nothing ru
     CHECK_FALSE(file_exists(marker));
 }
 
-TEST_CASE("cgroup: a declared cgroup fd that is not open is HandleMismatch (D3)", "[launcher][cgroup]") {
+TEST_CASE("cgroup: a declared cgroup fd that is not open is HandleMismatch (D3)",
+          "[launcher][cgroup]") {
     TempDir dir("cgfd");
     std::string marker = dir / "ran";
     PreparedLaunch p = shell("touch " + marker).build();
@@ -101,11 +108,13 @@ TEST_CASE("cgroup: a declared cgroup fd that is not open is HandleMismatch (D3)"
     CHECK_FALSE(file_exists(marker));
 }
 
-TEST_CASE("cgroup as uid 65534: born in a delegated sibling of the launcher's own cgroup", "[launcher][cgroup]") {
+TEST_CASE("cgroup as uid 65534: born in a delegated sibling of the launcher's own cgroup",
+          "[launcher][cgroup]") {
     if (!running_as_root()) SKIP("needs root to prepare a delegated cgroup subtree");
     std::string parent = unique_name("deleg");
     CgroupTree tree(parent);
-    BVISOR_REQUIRE_KERNEL_FEATURE(tree.ok && tree.add(parent + "/launcher") && tree.add(parent + "/workload"),
+    BVISOR_REQUIRE_KERNEL_FEATURE(tree.ok && tree.add(parent + "/launcher") &&
+                                      tree.add(parent + "/workload"),
                                   "no writable cgroup2 leaf can be created");
     // Delegate the subtree to uid 65534: the directories and their cgroup.procs.
     for (const std::string& rel : {parent, parent + "/launcher", parent + "/workload"}) {
@@ -116,8 +125,9 @@ TEST_CASE("cgroup as uid 65534: born in a delegated sibling of the launcher's ow
     // The kernel requires the caller to sit inside the delegated subtree: the spawner
     // moves the launcher into parent/launcher (as root), then drops to 65534.
     opts.join_cgroup_procs = tree.path(parent + "/launcher") + "/cgroup.procs";
-    Observation o = launch(shell("cat /proc/self/cgroup; id -u").cgroup(tree.path(parent + "/workload")).build(),
-                           std::move(opts));
+    Observation o = launch(
+        shell("cat /proc/self/cgroup; id -u").cgroup(tree.path(parent + "/workload")).build(),
+        std::move(opts));
     INFO(show(o));
     CHECK(unified_line(o.out) == "0::/" + parent + "/workload");
     CHECK_THAT(o.out, ContainsSubstring("65534"));
@@ -132,7 +142,8 @@ TEST_CASE("cgroup as uid 65534: born in a delegated sibling of the launcher's ow
     std::string marker = dir / "ran";
     LaunchOptions opts2 = as(Who{true});
     opts2.join_cgroup_procs = tree.path(parent + "/launcher") + "/cgroup.procs";
-    Observation d = launch(shell("touch " + marker).cgroup(root_owned.path(other)).build(), std::move(opts2));
+    Observation d =
+        launch(shell("touch " + marker).cgroup(root_owned.path(other)).build(), std::move(opts2));
     INFO(show(d));
     CHECK(d.terminal == S::SetupFaulted);
     CHECK_THAT(d.fault, ContainsSubstring("clone3"));

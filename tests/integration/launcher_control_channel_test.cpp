@@ -12,14 +12,16 @@ namespace {
 const std::string kNoControl = "bvisor-linux-launcher: no usable control channel fd\n";
 }
 
-TEST_CASE("launcher without BVISOR_CONTROL_FD says so on stderr and exits 4", "[launcher][contract]") {
+TEST_CASE("launcher without BVISOR_CONTROL_FD says so on stderr and exits 4",
+          "[launcher][contract]") {
     auto r = run_process({launcher_path()}, {});
     CHECK(r.exit_code == 4);
     CHECK(r.err == kNoControl);
     CHECK(r.out.empty());
 }
 
-TEST_CASE("launcher with a malformed BVISOR_CONTROL_FD says so and exits 4", "[launcher][contract]") {
+TEST_CASE("launcher with a malformed BVISOR_CONTROL_FD says so and exits 4",
+          "[launcher][contract]") {
     for (const char* value : {"", "x", "-1", "+3", "1 2", "2147483648", "99999999999", "0x1"}) {
         INFO("BVISOR_CONTROL_FD=" << value);
         auto r = run_process({launcher_path()}, {std::string("BVISOR_CONTROL_FD=") + value});

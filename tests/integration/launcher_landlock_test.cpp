@@ -39,8 +39,8 @@ struct Scratch {
         escape = dir / "escape.txt";
     }
     std::string script() const {
-        return "cat " + secret + " > " + exfil + " ; echo ESCAPED-LAUNCHER-G3 > " + escape + " ; cat " + control_src +
-               " > " + control_sink;
+        return "cat " + secret + " > " + exfil + " ; echo ESCAPED-LAUNCHER-G3 > " + escape +
+               " ; cat " + control_src + " > " + control_sink;
     }
 };
 
@@ -52,63 +52,77 @@ TEST_CASE("seed: landlock denies the secret read and the escape write, allows th
     {
         INFO(who.name());
         require_identity(who);
-        BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock ABI " << landlock_abi() << " < 3");
-        Scratch s(who);
-        // Anti-vacuity: the secret is readable and the escape writable without confinement.
-        CHECK(file_exists(s.secret));
-        CHECK_FALSE(file_exists(s.escape));
+        BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(),
+                                      "Landlock ABI " << landlock_abi() << " < 3");
+        for (int run = 0; run < 5; ++run) { // five runs: the same verdict every time
+            INFO("run " << run);
+            Scratch s(who);
+            // Anti-vacuity: the secret is readable and the escape writable without confinement.
+            CHECK(file_exists(s.secret));
+            CHECK_FALSE(file_exists(s.escape));
 
-        auto plan = shell(s.script()).read_root(s.readable).write_root(s.quarantine).system_roots().build();
-        REQUIRE(plan.body.descriptor_table.size() >= 4);
-        CHECK(plan.body.descriptor_table[0].slot_index == 10);
-        CHECK(plan.body.descriptor_table[1].slot_index == 15);
-        CHECK(plan.body.descriptor_table[2].slot_index == 16);
-        CHECK(plan.body.descriptor_table[3].slot_index == 20);
-        Observation o = launch(std::move(plan), as(who));
-        INFO(show(o));
+            auto plan = shell(s.script())
+                            .read_root(s.readable)
+                            .write_root(s.quarantine)
+                            .system_roots()
+                            .build();
+            REQUIRE(plan.body.descriptor_table.size() >= 4);
+            CHECK(plan.body.descriptor_table[0].slot_index == 10);
+            CHECK(plan.body.descriptor_table[1].slot_index == 15);
+            CHECK(plan.body.descriptor_table[2].slot_index == 16);
+            CHECK(plan.body.descriptor_table[3].slot_index == 20);
+            Observation o = launch(std::move(plan), as(who));
+            INFO(show(o));
 
-        // Ground truth, from the disk.
-        CHECK_FALSE(contains_marker(s.exfil, "TOPSECRET-LAUNCHER-G1")); // G1: the read was denied
-        CHECK_FALSE(file_exists(s.escape));                              // G3: the write was denied
-        CHECK(contains_marker(s.control_sink, "CONTROL-IN-ROOT-MARKER")); // control: allowed
+            // Ground truth, from the disk.
+            CHECK_FALSE(
+                contains_marker(s.exfil, "TOPSECRET-LAUNCHER-G1")); // G1: the read was denied
+            CHECK_FALSE(file_exists(s.escape));                     // G3: the write was denied
+            CHECK(contains_marker(s.control_sink, "CONTROL-IN-ROOT-MARKER")); // control: allowed
 
-        // The transcript, separately.
-        CHECK(o.transcript.find("ConfinementPhaseResolved") != std::string::npos);
-        CHECK(o.transcript.find("installed=true") != std::string::npos);
-        CHECK(o.terminal == LauncherState::ExecSucceeded);
-        CHECK(o.states.back() == LauncherState::ExecSucceeded);
-        CHECK(o.confinement_installed == true);
-        CHECK(o.outcome() == codec::OutcomeClass::Completed);
-        CHECK(o.launcher.exited);
-        CHECK(o.launcher.code == 0);
-        // The shell's `cat` of the secret failed: Permission denied on stderr.
-        CHECK(o.err.find("Permission denied") != std::string::npos);
+            // The transcript, separately.
+            CHECK(o.transcript.find("ConfinementPhaseResolved") != std::string::npos);
+            CHECK(o.transcript.find("installed=true") != std::string::npos);
+            CHECK(o.terminal == LauncherState::ExecSucceeded);
+            CHECK(o.states.back() == LauncherState::ExecSucceeded);
+            CHECK(o.confinement_installed == true);
+            CHECK(o.outcome() == codec::OutcomeClass::Completed);
+            CHECK(o.launcher.exited);
+            CHECK(o.launcher.code == 0);
+            // The shell's `cat` of the secret failed: Permission denied on stderr.
+            CHECK(o.err.find("Permission denied") != std::string::npos);
+        }
     }
 }
 
-TEST_CASE("seed: without the landlock entry the escape write lands (anti-vacuity)", "[launcher][landlock][seed]") {
+TEST_CASE("seed: without the landlock entry the escape write lands (anti-vacuity)",
+          "[launcher][landlock][seed]") {
     Who who = BOTH_IDENTITIES;
     {
         INFO(who.name());
         require_identity(who);
-        TempDir dir("novacuous");
-        give_to(who, dir.path());
-        std::string escape = dir / "escape.txt";
-        auto plan = shell("echo ESCAPED-NOLANDLOCK-MARKER > " + escape).build();
-        REQUIRE(plan.body.lowering.size() == 2); // scrub + exec only
-        Observation o = launch(std::move(plan), as(who));
-        INFO(show(o));
-        CHECK(contains_marker(escape, "ESCAPED-NOLANDLOCK-MARKER"));
-        CHECK(o.transcript.find("installed=false") != std::string::npos);
-        CHECK(o.confinement_installed == false);
-        CHECK(o.terminal == LauncherState::ExecSucceeded);
+        for (int run = 0; run < 5; ++run) {
+            INFO("run " << run);
+            TempDir dir("novacuous");
+            give_to(who, dir.path());
+            std::string escape = dir / "escape.txt";
+            auto plan = shell("echo ESCAPED-NOLANDLOCK-MARKER > " + escape).build();
+            REQUIRE(plan.body.lowering.size() == 2); // scrub + exec only
+            Observation o = launch(std::move(plan), as(who));
+            INFO(show(o));
+            CHECK(contains_marker(escape, "ESCAPED-NOLANDLOCK-MARKER"));
+            CHECK(o.transcript.find("installed=false") != std::string::npos);
+            CHECK(o.confinement_installed == false);
+            CHECK(o.terminal == LauncherState::ExecSucceeded);
+        }
     }
 }
 
 TEST_CASE("seed: the plan may come from an unsealed temporary file", "[launcher][landlock][seed]") {
     BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock ABI " << landlock_abi() << " < 3");
     Scratch s(Who{false});
-    auto plan = shell(s.script()).read_root(s.readable).write_root(s.quarantine).system_roots().build();
+    auto plan =
+        shell(s.script()).read_root(s.readable).write_root(s.quarantine).system_roots().build();
     Bytes frame = encode_frame(plan.body);
     FILE* tmp = std::tmpfile();
     REQUIRE(tmp);
@@ -132,7 +146,8 @@ TEST_CASE("landlock: a write root allows create, truncate and delete; a read roo
     {
         INFO(who.name());
         require_identity(who);
-        BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock ABI " << landlock_abi() << " < 3");
+        BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(),
+                                      "Landlock ABI " << landlock_abi() << " < 3");
         TempDir dir("ll");
         std::string ro = dir.mkdir("ro"), rw = dir.mkdir("rw");
         give_to(who, rw);
@@ -141,9 +156,11 @@ TEST_CASE("landlock: a write root allows create, truncate and delete; a read roo
         give_to(who, rw + "/trunc");
         write_file(rw + "/gone", "x");
         give_to(who, rw + "/gone");
-        std::string script = ": > " + rw + "/trunc; rm " + rw + "/gone; mkdir " + rw + "/sub; echo new > " + rw +
-                             "/sub/f; rm -f " + ro + "/keep; echo x > " + ro + "/new; true";
-        Observation o = launch(shell(script).read_root(ro).write_root(rw).system_roots().build(), as(who));
+        std::string script = ": > " + rw + "/trunc; rm " + rw + "/gone; mkdir " + rw +
+                             "/sub; echo new > " + rw + "/sub/f; rm -f " + ro + "/keep; echo x > " +
+                             ro + "/new; true";
+        Observation o =
+            launch(shell(script).read_root(ro).write_root(rw).system_roots().build(), as(who));
         INFO(show(o));
         CHECK(read_file(rw + "/trunc").empty());
         CHECK_FALSE(file_exists(rw + "/gone"));
@@ -154,12 +171,14 @@ TEST_CASE("landlock: a write root allows create, truncate and delete; a read roo
     }
 }
 
-TEST_CASE("landlock: the workload cannot read what it could read without it", "[launcher][landlock]") {
+TEST_CASE("landlock: the workload cannot read what it could read without it",
+          "[launcher][landlock]") {
     Who who = BOTH_IDENTITIES;
     {
         INFO(who.name());
         require_identity(who);
-        BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock ABI " << landlock_abi() << " < 3");
+        BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(),
+                                      "Landlock ABI " << landlock_abi() << " < 3");
         TempDir dir("llread");
         std::string ro = dir.mkdir("ro");
         write_file(dir / "outside", "OUTSIDE-SECRET");

@@ -86,7 +86,8 @@ int odd_signal_state(void*) {
 
 } // namespace
 
-TEST_CASE("the workload's exit status is noted; the launcher still exits 0 (D7)", "[launcher][lifecycle]") {
+TEST_CASE("the workload's exit status is noted; the launcher still exits 0 (D7)",
+          "[launcher][lifecycle]") {
     Who who = BOTH_IDENTITIES;
     INFO(who.name());
     require_identity(who);
@@ -110,7 +111,8 @@ TEST_CASE("a workload killed by a signal is noted with the signal", "[launcher][
     CHECK(o.launcher.code == 0);
 }
 
-TEST_CASE("termination signals sent to the launcher are forwarded to the workload (D8)", "[launcher][lifecycle]") {
+TEST_CASE("termination signals sent to the launcher are forwarded to the workload (D8)",
+          "[launcher][lifecycle]") {
     // The workload is `sleep` itself (a shell would outlive SIGINT and leave its own
     // child holding the output pipes).
     for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) {
@@ -150,7 +152,8 @@ TEST_CASE("the workload dies with the launcher (PDEATHSIG)", "[launcher][lifecyc
     CHECK(o.launcher.signal == SIGKILL);
 }
 
-TEST_CASE("the workload starts with an empty signal mask and default dispositions (D8)", "[launcher][lifecycle]") {
+TEST_CASE("the workload starts with an empty signal mask and default dispositions (D8)",
+          "[launcher][lifecycle]") {
     // Control: the odd state is inherited by a plain exec.
     LaunchOptions opts;
     opts.pre_exec = odd_signal_state;
@@ -162,7 +165,8 @@ TEST_CASE("the workload starts with an empty signal mask and default disposition
     CHECK(o.terminal == S::ExecSucceeded);
 }
 
-TEST_CASE("a closed control channel cannot kill the launcher with SIGPIPE", "[launcher][lifecycle]") {
+TEST_CASE("a closed control channel cannot kill the launcher with SIGPIPE",
+          "[launcher][lifecycle]") {
     TempDir dir("pipe");
     std::string marker = dir / "ran";
     Launch l(make_request(shell("sleep 0.3; touch " + marker).build()));
@@ -175,7 +179,8 @@ TEST_CASE("a closed control channel cannot kill the launcher with SIGPIPE", "[la
     CHECK(o.launcher.code == 0);
 }
 
-TEST_CASE("a control channel closed before the first line: exit 4 and the stderr line", "[launcher][lifecycle]") {
+TEST_CASE("a control channel closed before the first line: exit 4 and the stderr line",
+          "[launcher][lifecycle]") {
     int dead[2], err[2];
     REQUIRE(::pipe(dead) == 0);
     REQUIRE(::pipe(err) == 0);
@@ -195,7 +200,8 @@ TEST_CASE("a control channel closed before the first line: exit 4 and the stderr
     ::close(err[1]);
     std::string text;
     char buf[256];
-    for (ssize_t n; (n = ::read(err[0], buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(n));
+    for (ssize_t n; (n = ::read(err[0], buf, sizeof buf)) > 0;)
+        text.append(buf, static_cast<size_t>(n));
     ::close(err[0]);
     int status;
     ::waitpid(pid, &status, 0);
@@ -204,7 +210,8 @@ TEST_CASE("a control channel closed before the first line: exit 4 and the stderr
     CHECK(text == "bvisor-linux-launcher: no usable control channel fd\n");
 }
 
-TEST_CASE("a child failure names its step and errno, via the launcher's own pipe (D11, D12)", "[launcher][lifecycle]") {
+TEST_CASE("a child failure names its step and errno, via the launcher's own pipe (D11, D12)",
+          "[launcher][lifecycle]") {
     TempDir dir("noexec");
     std::string prog = dir / "not-executable";
     write_file(prog, "#!/bin/sh\necho RAN\n", 0644);
@@ -224,7 +231,8 @@ TEST_CASE("a child failure names its step and errno, via the launcher's own pipe
     CHECK(o.states.back() == S::SetupFaulted);
 }
 
-TEST_CASE("landlock denies executing a program outside every root: exec fails, named", "[launcher][lifecycle]") {
+TEST_CASE("landlock denies executing a program outside every root: exec fails, named",
+          "[launcher][lifecycle]") {
     Who who = BOTH_IDENTITIES;
     INFO(who.name());
     require_identity(who);
@@ -243,7 +251,8 @@ TEST_CASE("landlock denies executing a program outside every root: exec fails, n
     CHECK(o.terminal == S::SetupFaulted);
 }
 
-TEST_CASE("without Landlock (ENOSYS) a landlock plan is refused and never runs", "[launcher][lifecycle]") {
+TEST_CASE("without Landlock (ENOSYS) a landlock plan is refused and never runs",
+          "[launcher][lifecycle]") {
     Who who = BOTH_IDENTITIES;
     INFO(who.name());
     require_identity(who);
@@ -252,22 +261,26 @@ TEST_CASE("without Landlock (ENOSYS) a landlock plan is refused and never runs",
     std::string marker = dir / "ran";
     LaunchOptions opts = as(who);
     opts.pre_exec = deny_landlock_enosys;
-    Observation o = launch(shell("touch " + marker).read_root(ro).system_roots().build(), std::move(opts));
+    Observation o =
+        launch(shell("touch " + marker).read_root(ro).system_roots().build(), std::move(opts));
     INFO(show(o));
     CHECK(o.terminal == S::SetupRefused);
     CHECK(o.refusal == RefusalReason::MissingPrimitive);
-    CHECK_THAT(o.detail, ContainsSubstring("Landlock is not available: Function not implemented (os error 38)"));
+    CHECK_THAT(o.detail, ContainsSubstring(
+                             "Landlock is not available: Function not implemented (os error 38)"));
     CHECK_FALSE(o.has_state(S::ChildCreated));
     CHECK_FALSE(file_exists(marker));
     CHECK(o.launcher.code == 3);
     // Control: the same plan without the filter runs.
     if (landlock_usable()) {
-        Observation ok = launch(shell("touch " + marker).read_root(ro).system_roots().build(), as(who));
+        Observation ok =
+            launch(shell("touch " + marker).read_root(ro).system_roots().build(), as(who));
         CHECK(ok.terminal == S::ExecSucceeded);
     }
 }
 
-TEST_CASE("Landlock ABI 2 (Linux 6.1) is refused with a reason that names Linux 6.2", "[launcher][lifecycle]") {
+TEST_CASE("Landlock ABI 2 (Linux 6.1) is refused with a reason that names Linux 6.2",
+          "[launcher][lifecycle]") {
     BVISOR_REQUIRE_KERNEL_FEATURE(seccomp_available(), "seccomp user notification unavailable");
     TempDir dir("abi2");
     std::string ro = dir.mkdir("ro");
@@ -287,7 +300,8 @@ TEST_CASE("Landlock ABI 2 (Linux 6.1) is refused with a reason that names Linux 
     CHECK_FALSE(file_exists(marker));
     // Control: the same supervisor answering 3 lets the launch run (and a kernel with
     // no errata query reports errata=0x0).
-    LaunchRequest ok = make_request(shell("touch " + marker).read_root(ro).write_root(dir.path()).system_roots().build());
+    LaunchRequest ok = make_request(
+        shell("touch " + marker).read_root(ro).write_root(dir.path()).system_roots().build());
     ok.wrapper = {reachable_copy(bin_dir() + "/bvisor-test-probe"), "landlock-abi", "3"};
     Observation o3 = run_launcher(std::move(ok));
     INFO(show(o3));
@@ -302,7 +316,11 @@ TEST_CASE("no_new_privs is set for a confined workload", "[launcher][lifecycle]"
     std::string ro = dir.mkdir("ro");
     PlanBuilder b;
     // /proc as a read root: Landlock would otherwise deny reading /proc/self/status.
-    b.exe("/bin/grep").argv({"grep", "NoNewPrivs", "/proc/self/status"}).read_root(ro).read_root("/proc").system_roots();
+    b.exe("/bin/grep")
+        .argv({"grep", "NoNewPrivs", "/proc/self/status"})
+        .read_root(ro)
+        .read_root("/proc")
+        .system_roots();
     Observation o = launch(b.build());
     CHECK(o.out == "NoNewPrivs:\t1\n");
     PlanBuilder c;
@@ -311,9 +329,12 @@ TEST_CASE("no_new_privs is set for a confined workload", "[launcher][lifecycle]"
 }
 
 TEST_CASE("transcript_confinement_unavailable", "[unit][transcript]") {
-    CHECK(transcript_confinement_unavailable("LauncherStarted\n# child errno=38 step=landlock\nSetupFaulted\n"));
-    CHECK(transcript_confinement_unavailable("x\n# fault: launcher OS fault: clone3: Function not implemented (os error 38)\n  SetupFaulted  \n"));
-    CHECK_FALSE(transcript_confinement_unavailable("# child errno=38 step=landlock\nSetupRefused\n"));
+    CHECK(transcript_confinement_unavailable(
+        "LauncherStarted\n# child errno=38 step=landlock\nSetupFaulted\n"));
+    CHECK(transcript_confinement_unavailable("x\n# fault: launcher OS fault: clone3: Function not "
+                                             "implemented (os error 38)\n  SetupFaulted  \n"));
+    CHECK_FALSE(
+        transcript_confinement_unavailable("# child errno=38 step=landlock\nSetupRefused\n"));
     CHECK_FALSE(transcript_confinement_unavailable("# child errno=13 step=exec\nSetupFaulted\n"));
     CHECK_FALSE(transcript_confinement_unavailable("SetupFaulted\n"));
 }

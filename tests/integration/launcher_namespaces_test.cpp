@@ -31,13 +31,15 @@ std::string squeeze(const std::string& s) {
     for (std::string line; std::getline(in, line);) {
         std::istringstream ls(line);
         std::string joined;
-        while (ls >> word) joined += (joined.empty() ? "" : " ") + word;
+        while (ls >> word)
+            joined += (joined.empty() ? "" : " ") + word;
         out += joined + "\n";
     }
     return out;
 }
 
-const char* kIdsScript = "id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups";
+const char* kIdsScript =
+    "id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups";
 
 struct Listener {
     int fd = -1;
@@ -74,7 +76,8 @@ std::vector<std::string> interfaces(const std::string& net_dev) {
 
 } // namespace
 
-TEST_CASE("userns: the workload is uid 0 / gid 0 inside, mapped to the launcher's ids", "[launcher][userns]") {
+TEST_CASE("userns: the workload is uid 0 / gid 0 inside, mapped to the launcher's ids",
+          "[launcher][userns]") {
     Who who = BOTH_IDENTITIES;
     INFO(who.name());
     require_identity(who);
@@ -100,7 +103,8 @@ TEST_CASE("userns off: the workload shares the launcher's user namespace", "[lau
     CHECK_FALSE(o.has_note("user_namespace"));
 }
 
-TEST_CASE("userns: a failed map write fails closed; the workload never runs", "[launcher][userns]") {
+TEST_CASE("userns: a failed map write fails closed; the workload never runs",
+          "[launcher][userns]") {
     Who who = BOTH_IDENTITIES;
     INFO(who.name());
     require_identity(who);
@@ -118,7 +122,8 @@ TEST_CASE("userns: a failed map write fails closed; the workload never runs", "[
     CHECK_FALSE(o.has_state(S::ExecSucceeded));
     CHECK(o.terminal == S::SetupFaulted);
     CHECK(o.states.back() == S::SetupFaulted);
-    CHECK(o.transcript.find("# user_namespace=map_write_failed fail_closed\nSetupFaulted\n") != std::string::npos);
+    CHECK(o.transcript.find("# user_namespace=map_write_failed fail_closed\nSetupFaulted\n") !=
+          std::string::npos);
     CHECK(o.launcher.code == 4);
     CHECK(o.out.empty());
 }
@@ -133,8 +138,10 @@ TEST_CASE("userns: the production launcher ignores the test hook", "[launcher][u
     CHECK(file_exists(marker));
     CHECK(o.terminal == S::ExecSucceeded);
     // The hook's name is not even in the binary.
-    CHECK(read_file(launcher_path()).find("BVISOR_TEST_FORCE_USERNS_MAP_FAIL") == std::string::npos);
-    CHECK(read_file(testhooks_launcher_path()).find("BVISOR_TEST_FORCE_USERNS_MAP_FAIL") != std::string::npos);
+    CHECK(read_file(launcher_path()).find("BVISOR_TEST_FORCE_USERNS_MAP_FAIL") ==
+          std::string::npos);
+    CHECK(read_file(testhooks_launcher_path()).find("BVISOR_TEST_FORCE_USERNS_MAP_FAIL") !=
+          std::string::npos);
 }
 
 TEST_CASE("netns without userns is refused (D2)", "[launcher][netns]") {
@@ -148,7 +155,8 @@ TEST_CASE("netns without userns is refused (D2)", "[launcher][netns]") {
     CHECK_FALSE(file_exists(marker));
 }
 
-TEST_CASE("netns: only lo, no routes, and the host's loopback listener is unreachable", "[launcher][netns]") {
+TEST_CASE("netns: only lo, no routes, and the host's loopback listener is unreachable",
+          "[launcher][netns]") {
     Who who = BOTH_IDENTITIES;
     INFO(who.name());
     require_identity(who);
@@ -156,15 +164,22 @@ TEST_CASE("netns: only lo, no routes, and the host's loopback listener is unreac
     Listener listener;
     std::string port = std::to_string(listener.port);
 
-    Observation o = launch(shell("cat /proc/self/net/dev").user_namespace().network_namespace().build(), as(who));
+    Observation o = launch(
+        shell("cat /proc/self/net/dev").user_namespace().network_namespace().build(), as(who));
     INFO(show(o));
     CHECK(interfaces(o.out) == std::vector<std::string>{"lo"});
     CHECK(o.has_note("network_namespace=empty_netns child_isolated"));
 
-    Observation routes = launch(shell("tail -n +2 /proc/self/net/route | wc -l").user_namespace().network_namespace().build(), as(who));
+    Observation routes = launch(shell("tail -n +2 /proc/self/net/route | wc -l")
+                                    .user_namespace()
+                                    .network_namespace()
+                                    .build(),
+                                as(who));
     CHECK(routes.out == "0\n"); // network=UNREACHABLE
 
-    Observation c = launch(probe({"connect", "127.0.0.1", port}).user_namespace().network_namespace().build(), as(who));
+    Observation c =
+        launch(probe({"connect", "127.0.0.1", port}).user_namespace().network_namespace().build(),
+               as(who));
     INFO(show(c));
     CHECK_THAT(c.out, ContainsSubstring("connect=ENETUNREACH"));
 
@@ -176,16 +191,21 @@ TEST_CASE("netns: only lo, no routes, and the host's loopback listener is unreac
     CHECK(interfaces(host.out).size() > 1);
 }
 
-TEST_CASE("netns: the host sees only lo in /proc/<pid>/net/dev of the workload", "[launcher][netns]") {
+TEST_CASE("netns: the host sees only lo in /proc/<pid>/net/dev of the workload",
+          "[launcher][netns]") {
     BVISOR_REQUIRE_KERNEL_FEATURE(userns_available(), "unprivileged user namespaces disabled");
     TempDir dir("netdev");
     std::string go = dir / "go";
-    Launch l(make_request(shell("while [ ! -e " + go + " ]; do :; done").user_namespace().network_namespace().build()));
+    Launch l(make_request(shell("while [ ! -e " + go + " ]; do :; done")
+                              .user_namespace()
+                              .network_namespace()
+                              .build()));
     auto mechanism = l.wait_for_line("# mechanism=clone3 child_pid=", std::chrono::seconds(20));
     REQUIRE(mechanism.has_value());
     long pid = std::stol(mechanism->substr(mechanism->rfind('=') + 1));
     // Written once execveat has succeeded: the workload is in its namespace now.
-    REQUIRE(l.wait_for_line("# network_namespace=empty_netns", std::chrono::seconds(20)).has_value());
+    REQUIRE(
+        l.wait_for_line("# network_namespace=empty_netns", std::chrono::seconds(20)).has_value());
     std::string dev = read_file("/proc/" + std::to_string(pid) + "/net/dev");
     write_file(go, "");
     Observation o = l.finish();

@@ -46,9 +46,25 @@ Observation launch_body(const LaunchBody& body, PreparedLaunch&& fds) {
     return launch_frame(encode_frame(body), std::move(fds.grants));
 }
 
+// Five runs of the same refused launch: the same verdict every time (determinism).
+template <class Make>
+Observation refused_five_times(Make make_launch, RefusalReason reason, const std::string& marker) {
+    Observation first;
+    for (int run = 0; run < 5; ++run) {
+        INFO("run " << run);
+        Observation o = make_launch();
+        expect_refused(o, reason, marker);
+        if (run == 0) first = o;
+        CHECK(o.detail == first.detail);
+        CHECK(o.states == first.states);
+    }
+    return first;
+}
+
 } // namespace
 
-TEST_CASE("happy path: /bin/true runs, states in order, a distinct child, exit 0", "[launcher][contract]") {
+TEST_CASE("happy path: /bin/true runs, states in order, a distinct child, exit 0",
+          "[launcher][contract]") {
     Who who = BOTH_IDENTITIES;
     INFO(who.name());
     require_identity(who);
@@ -71,7 +87,8 @@ TEST_CASE("happy path: /bin/true runs, states in order, a distinct child, exit 0
                                    S::ReadyToExec,
                                    S::ExecSucceeded};
         CHECK(o.states == expected);
-        for (size_t i = 0; i + 1 < o.states.size(); ++i) CHECK(codec::is_valid_transition(o.states[i], o.states[i + 1]));
+        for (size_t i = 0; i + 1 < o.states.size(); ++i)
+            CHECK(codec::is_valid_transition(o.states[i], o.states[i + 1]));
         REQUIRE(o.child_pid.has_value());
         CHECK(*o.child_pid > 0);
         CHECK(*o.child_pid != launcher_pid);
@@ -91,11 +108,13 @@ TEST_CASE("the transcript is exactly the documented success sequence", "[launche
     b.exe("/bin/true").argv({"true"});
     Observation o = launch(b.build());
     REQUIRE(o.child_pid.has_value());
-    std::string expected = "LauncherStarted\nIdentityVerified\nPlanVerified\nHandlesVerified\nChildCreated\n"
-                           "# mechanism=clone3 child_pid=" + std::to_string(*o.child_pid) +
-                           "\n# workload exit=0\nIdentityPhaseResolved\nVisibilityPhaseResolved\n"
-                           "AmbientAuthorityPhaseResolved\n# confinement=NotRequired installed=false\n"
-                           "ConfinementPhaseResolved\nReadyToExec\nExecSucceeded\n";
+    std::string expected =
+        "LauncherStarted\nIdentityVerified\nPlanVerified\nHandlesVerified\nChildCreated\n"
+        "# mechanism=clone3 child_pid=" +
+        std::to_string(*o.child_pid) +
+        "\n# workload exit=0\nIdentityPhaseResolved\nVisibilityPhaseResolved\n"
+        "AmbientAuthorityPhaseResolved\n# confinement=NotRequired installed=false\n"
+        "ConfinementPhaseResolved\nReadyToExec\nExecSucceeded\n";
     CHECK(o.transcript == expected);
 }
 
@@ -104,20 +123,24 @@ TEST_CASE("refused: an unknown primitive (MissingPrimitive)", "[launcher][refusa
     INFO(who.name());
     require_identity(who);
     Marked m;
-    PreparedLaunch p = m.plan();
-    LoweringEntry old;
-    old.id = "linux.landlock.v1";
-    old.phase_code = 4;
-    p.body.lowering.insert(p.body.lowering.begin() + 1, old);
-    p.body.bind_lowering();
-    LaunchBody body = p.body;
-    Observation o = launch_frame(encode_frame(body), std::move(p.grants), as(who));
-    expect_refused(o, RefusalReason::MissingPrimitive, m.marker);
+    Observation o = refused_five_times(
+        [&] {
+            PreparedLaunch p = m.plan();
+            LoweringEntry old;
+            old.id = "linux.landlock.v1";
+            old.phase_code = 4;
+            p.body.lowering.insert(p.body.lowering.begin() + 1, old);
+            p.body.bind_lowering();
+            LaunchBody body = p.body;
+            return launch_frame(encode_frame(body), std::move(p.grants), as(who));
+        },
+        RefusalReason::MissingPrimitive, m.marker);
     CHECK_THAT(o.detail, ContainsSubstring("linux.landlock.v1"));
     CHECK(o.states == std::vector<S>{S::LauncherStarted, S::IdentityVerified, S::SetupRefused});
 }
 
-TEST_CASE("refused: no exec entry (MissingPrimitive), no scrub entry (PlanInvalid)", "[launcher][refusal]") {
+TEST_CASE("refused: no exec entry (MissingPrimitive), no scrub entry (PlanInvalid)",
+          "[launcher][refusal]") {
     Marked m;
     {
         PreparedLaunch p = m.plan();
@@ -137,16 +160,21 @@ TEST_CASE("refused: no exec entry (MissingPrimitive), no scrub entry (PlanInvali
     }
 }
 
-TEST_CASE("refused: a directory where a Regular exe is declared (HandleMismatch)", "[launcher][refusal]") {
+TEST_CASE("refused: a directory where a Regular exe is declared (HandleMismatch)",
+          "[launcher][refusal]") {
     Who who = BOTH_IDENTITIES;
     INFO(who.name());
     require_identity(who);
     Marked m;
-    PlanBuilder b = shell("touch " + m.marker);
-    b.exe_fd(UniqueFd(::open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)));
-    Observation o = launch(b.build(), as(who));
-    expect_refused(o, RefusalReason::HandleMismatch, m.marker);
-    CHECK_THAT(o.detail, ContainsSubstring("slot 10 (TargetExe): declared Regular, but fd 10 is a directory"));
+    Observation o = refused_five_times(
+        [&] {
+            PlanBuilder b = shell("touch " + m.marker);
+            b.exe_fd(UniqueFd(::open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)));
+            return launch(b.build(), as(who));
+        },
+        RefusalReason::HandleMismatch, m.marker);
+    CHECK_THAT(o.detail, ContainsSubstring(
+                             "slot 10 (TargetExe): declared Regular, but fd 10 is a directory"));
     CHECK(o.states.back() == S::SetupRefused);
     CHECK(o.has_state(S::PlanVerified));
     CHECK_FALSE(o.has_state(S::HandlesVerified));
@@ -154,11 +182,14 @@ TEST_CASE("refused: a directory where a Regular exe is declared (HandleMismatch)
 
 TEST_CASE("refused: a declared fd that is not open (HandleMismatch, D3)", "[launcher][refusal]") {
     Marked m;
-    PreparedLaunch p = m.plan();
-    p.body.descriptor_table.push_back(DescriptorSlot{40, Role::Stdin, Kind::Pipe, false});
-    LaunchBody body = p.body;
-    Observation o = launch_body(body, std::move(p));
-    expect_refused(o, RefusalReason::HandleMismatch, m.marker);
+    Observation o = refused_five_times(
+        [&] {
+            PreparedLaunch p = m.plan();
+            p.body.descriptor_table.push_back(DescriptorSlot{40, Role::Stdin, Kind::Pipe, false});
+            LaunchBody body = p.body;
+            return launch_body(body, std::move(p));
+        },
+        RefusalReason::HandleMismatch, m.marker);
     CHECK_THAT(o.detail, ContainsSubstring("slot 40 (Stdin): fd 40 is not open"));
 }
 
@@ -179,48 +210,76 @@ TEST_CASE("refused: bad magic, bad digest, truncated frame (PlanInvalid)", "[lau
         Bytes frame = encode_frame(p.body);
         std::string want;
         switch (variant) {
-        case 0: frame[0] ^= 0xff; want = "bad magic"; break;
-        case 1: frame.back() ^= 0x01; want = "BLAKE3 digest"; break;
-        case 2: frame.resize(30); want = "shorter than the 46-byte header"; break;
-        default: frame[8] = 2; want = "unsupported protocol version 2"; break;
+        case 0:
+            frame[0] ^= 0xff;
+            want = "bad magic";
+            break;
+        case 1:
+            frame.back() ^= 0x01;
+            want = "BLAKE3 digest";
+            break;
+        case 2:
+            frame.resize(30);
+            want = "shorter than the 46-byte header";
+            break;
+        default:
+            frame[8] = 2;
+            want = "unsupported protocol version 2";
+            break;
         }
-        Observation o = launch_frame(frame, std::move(p.grants));
         INFO("variant " << variant);
-        expect_refused(o, RefusalReason::PlanInvalid, m.marker);
+        Observation o = refused_five_times(
+            [&] {
+                PreparedLaunch fresh = m.plan();
+                return launch_frame(frame, std::move(fresh.grants));
+            },
+            RefusalReason::PlanInvalid, m.marker);
         CHECK_THAT(o.detail, ContainsSubstring(want));
         CHECK(o.states == std::vector<S>{S::LauncherStarted, S::SetupRefused});
     }
 }
 
-TEST_CASE("refused: a non-canonical body, resealed so the frame is valid (PlanInvalid)", "[launcher][refusal]") {
+TEST_CASE("refused: a non-canonical body, resealed so the frame is valid (PlanInvalid)",
+          "[launcher][refusal]") {
     Marked m;
-    PreparedLaunch p = m.plan();
-    MpValue v = body_value(p.body);
-    v.at("descriptor_table").items[0].at("slot_index").width = 1; // cc 0a instead of 0a
-    Observation o = launch_frame(frame(mp_encode(v)), std::move(p.grants));
-    expect_refused(o, RefusalReason::PlanInvalid, m.marker);
+    Observation o = refused_five_times(
+        [&] {
+            PreparedLaunch p = m.plan();
+            MpValue v = body_value(p.body);
+            v.at("descriptor_table").items[0].at("slot_index").width = 1; // cc 0a instead of 0a
+            return launch_frame(frame(mp_encode(v)), std::move(p.grants));
+        },
+        RefusalReason::PlanInvalid, m.marker);
     CHECK_THAT(o.detail, ContainsSubstring("non-canonical"));
     CHECK_THAT(o.detail, ContainsSubstring("descriptor_table[0].slot_index"));
 }
 
-TEST_CASE("refused: h_l that does not bind the lowering (IdentityMismatch)", "[launcher][refusal]") {
+TEST_CASE("refused: h_l that does not bind the lowering (IdentityMismatch)",
+          "[launcher][refusal]") {
     Marked m;
-    PreparedLaunch p = m.plan();
-    p.body.h_l[5] ^= 0x40;
-    LaunchBody body = p.body;
-    Observation o = launch_body(body, std::move(p));
-    expect_refused(o, RefusalReason::IdentityMismatch, m.marker);
+    Observation o = refused_five_times(
+        [&] {
+            PreparedLaunch p = m.plan();
+            p.body.h_l[5] ^= 0x40;
+            LaunchBody body = p.body;
+            return launch_body(body, std::move(p));
+        },
+        RefusalReason::IdentityMismatch, m.marker);
     CHECK(o.states == std::vector<S>{S::LauncherStarted, S::SetupRefused});
 }
 
 TEST_CASE("refused: a duplicate slot and other table errors (PlanInvalid)", "[launcher][refusal]") {
     Marked m;
     {
-        PreparedLaunch p = m.plan();
-        p.body.descriptor_table.push_back(DescriptorSlot{10, Role::Stdin, Kind::Regular, false});
-        LaunchBody body = p.body;
-        Observation o = launch_body(body, std::move(p));
-        expect_refused(o, RefusalReason::PlanInvalid, m.marker);
+        Observation o = refused_five_times(
+            [&] {
+                PreparedLaunch p = m.plan();
+                p.body.descriptor_table.push_back(
+                    DescriptorSlot{10, Role::Stdin, Kind::Regular, false});
+                LaunchBody body = p.body;
+                return launch_body(body, std::move(p));
+            },
+            RefusalReason::PlanInvalid, m.marker);
         CHECK_THAT(o.detail, ContainsSubstring("duplicate slot_index 10"));
     }
     {
@@ -239,11 +298,21 @@ TEST_CASE("refused: bad targets (PlanInvalid, D2)", "[launcher][refusal]") {
         PreparedLaunch p = m.plan();
         TargetSpec& t = p.body.target;
         switch (variant) {
-        case 0: t.argv.clear(); break;
-        case 1: t.argv.push_back(std::string("a\0b", 3)); break;
-        case 2: t.envp.push_back({"A=B", "c"}); break;
-        case 3: t.network_namespace = true; break;
-        default: t.exe_slot = 11; break;
+        case 0:
+            t.argv.clear();
+            break;
+        case 1:
+            t.argv.push_back(std::string("a\0b", 3));
+            break;
+        case 2:
+            t.envp.push_back({"A=B", "c"});
+            break;
+        case 3:
+            t.network_namespace = true;
+            break;
+        default:
+            t.exe_slot = 11;
+            break;
         }
         LaunchBody body = p.body;
         INFO("variant " << variant);
@@ -261,7 +330,8 @@ TEST_CASE("refused: a plan over the 4 MiB cap (D6)", "[launcher][refusal]") {
     CHECK_THAT(o.detail, ContainsSubstring("4194304"));
 }
 
-TEST_CASE("refused: too many strings, or one too long, for the D6 limits (PlanInvalid)", "[launcher][refusal]") {
+TEST_CASE("refused: too many strings, or one too long, for the D6 limits (PlanInvalid)",
+          "[launcher][refusal]") {
     Marked m;
     {
         PreparedLaunch p = m.plan();
@@ -298,7 +368,8 @@ TEST_CASE("a plan read from a pipe works (any readable fd)", "[launcher][contrac
     CHECK(o.terminal == S::ExecSucceeded);
 }
 
-TEST_CASE("faults: missing or malformed fd env vars, in order PLAN, ERROR, ERROR_READ", "[launcher][fault]") {
+TEST_CASE("faults: missing or malformed fd env vars, in order PLAN, ERROR, ERROR_READ",
+          "[launcher][fault]") {
     struct Case {
         std::vector<std::string> env;
         std::string name;
@@ -306,20 +377,23 @@ TEST_CASE("faults: missing or malformed fd env vars, in order PLAN, ERROR, ERROR
     for (const auto& c : std::vector<Case>{
              {{"BVISOR_CONTROL_FD=1"}, "BVISOR_LAUNCH_PLAN_FD"},
              {{"BVISOR_CONTROL_FD=1", "BVISOR_LAUNCH_PLAN_FD=x"}, "BVISOR_LAUNCH_PLAN_FD"},
-             {{"BVISOR_CONTROL_FD=1", "BVISOR_LAUNCH_PLAN_FD=13", "BVISOR_ERROR_READ_FD=14"}, "BVISOR_ERROR_FD"},
-             {{"BVISOR_CONTROL_FD=1", "BVISOR_LAUNCH_PLAN_FD=13", "BVISOR_ERROR_FD=12", "BVISOR_ERROR_READ_FD=-1"},
+             {{"BVISOR_CONTROL_FD=1", "BVISOR_LAUNCH_PLAN_FD=13", "BVISOR_ERROR_READ_FD=14"},
+              "BVISOR_ERROR_FD"},
+             {{"BVISOR_CONTROL_FD=1", "BVISOR_LAUNCH_PLAN_FD=13", "BVISOR_ERROR_FD=12",
+               "BVISOR_ERROR_READ_FD=-1"},
               "BVISOR_ERROR_READ_FD"}}) {
         auto r = run_process({launcher_path()}, c.env);
         INFO(r.out);
         CHECK(r.exit_code == 4);
-        CHECK(r.out == "LauncherStarted\nSetupFaulted\n# fault: missing or malformed fd env var " + c.name + "\n");
+        CHECK(r.out == "LauncherStarted\nSetupFaulted\n# fault: missing or malformed fd env var " +
+                           c.name + "\n");
         CHECK(r.err.empty());
     }
 }
 
 TEST_CASE("fault: an unreadable plan fd is an OS fault with its errno", "[launcher][fault]") {
-    auto r = run_process({launcher_path()}, {"BVISOR_CONTROL_FD=1", "BVISOR_LAUNCH_PLAN_FD=77", "BVISOR_ERROR_FD=12",
-                                             "BVISOR_ERROR_READ_FD=14"});
+    auto r = run_process({launcher_path()}, {"BVISOR_CONTROL_FD=1", "BVISOR_LAUNCH_PLAN_FD=77",
+                                             "BVISOR_ERROR_FD=12", "BVISOR_ERROR_READ_FD=14"});
     CHECK(r.exit_code == 4);
     CHECK_THAT(r.out, ContainsSubstring("SetupFaulted\n# fault: launcher OS fault: read plan: "));
     CHECK_THAT(r.out, ContainsSubstring("(os error 9)\n"));

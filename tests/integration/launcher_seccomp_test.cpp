@@ -27,7 +27,8 @@ std::string proc_status(long pid) {
 
 } // namespace
 
-TEST_CASE("deny_new_tasks: the workload cannot fork; the host sees Seccomp: 2", "[launcher][seccomp]") {
+TEST_CASE("deny_new_tasks: the workload cannot fork; the host sees Seccomp: 2",
+          "[launcher][seccomp]") {
     Who who = BOTH_IDENTITIES;
     INFO(who.name());
     require_identity(who);
@@ -37,7 +38,8 @@ TEST_CASE("deny_new_tasks: the workload cannot fork; the host sees Seccomp: 2", 
         TempDir dir("tasks");
         std::string go = dir / "go";
         // Only shell builtins until /bin/true, which needs a fork.
-        PlanBuilder b = shell("echo before_fork=ok; while [ ! -e " + go + " ]; do :; done; /bin/true && echo after_fork=ok");
+        PlanBuilder b = shell("echo before_fork=ok; while [ ! -e " + go +
+                              " ]; do :; done; /bin/true && echo after_fork=ok");
         if (confined) b.seccomp(SeccompRequest{true, false});
         Launch l(make_request(b.build(), as(who)));
         auto line = l.wait_for_line("# mechanism=clone3 child_pid=", std::chrono::seconds(20));
@@ -74,14 +76,16 @@ TEST_CASE("deny_new_tasks: fork, vfork and clone3 all fail with EPERM", "[launch
     CHECK(c.out == "fork=ok\n");
 }
 
-TEST_CASE("deny_inet_sockets: socket() fails with EPERM for AF_INET and AF_UNIX", "[launcher][seccomp]") {
+TEST_CASE("deny_inet_sockets: socket() fails with EPERM for AF_INET and AF_UNIX",
+          "[launcher][seccomp]") {
     Who who = BOTH_IDENTITIES;
     INFO(who.name());
     require_identity(who);
     BVISOR_REQUIRE_KERNEL_FEATURE(seccomp_available(), "seccomp filters unavailable");
     for (const char* fam : {"inet", "inet6", "unix"}) {
         INFO(fam);
-        Observation o = launch(probe({"socket", fam}).seccomp(SeccompRequest{false, true}).build(), as(who));
+        Observation o =
+            launch(probe({"socket", fam}).seccomp(SeccompRequest{false, true}).build(), as(who));
         CHECK(o.out == std::string("socket_") + fam + "=EPERM (Operation not permitted)\n");
         CHECK(o.terminal == S::ExecSucceeded);
         Observation c = launch(probe({"socket", fam}).build(), as(who)); // control
@@ -149,7 +153,8 @@ TEST_CASE("seccomp plan checks 6 and 7 through the launcher", "[launcher][seccom
     CHECK_FALSE(file_exists(marker));
 }
 
-TEST_CASE("everything at once as uid 65534: landlock + seccomp + userns + netns", "[launcher][seccomp]") {
+TEST_CASE("everything at once as uid 65534: landlock + seccomp + userns + netns",
+          "[launcher][seccomp]") {
     if (!running_as_root()) SKIP("needs root to drop to uid 65534");
     BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock ABI " << landlock_abi() << " < 3");
     BVISOR_REQUIRE_KERNEL_FEATURE(seccomp_available(), "seccomp filters unavailable");
@@ -160,7 +165,11 @@ TEST_CASE("everything at once as uid 65534: landlock + seccomp + userns + netns"
     give_to(who, rw);
     // Builtins only, then /bin/true, which needs a fork: denied, and dash gives up.
     PlanBuilder b = shell("echo inside > " + rw + "/written; echo start; /bin/true; echo done");
-    b.write_root(rw).system_roots().seccomp(SeccompRequest{true, true}).user_namespace().network_namespace();
+    b.write_root(rw)
+        .system_roots()
+        .seccomp(SeccompRequest{true, true})
+        .user_namespace()
+        .network_namespace();
     Observation o = launch(b.build(), as(who));
     INFO(show(o));
     CHECK(read_file(rw + "/written") == "inside\n"); // landlock: the write root is writable

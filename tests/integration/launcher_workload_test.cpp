@@ -55,12 +55,17 @@ TEST_CASE("the workload's environment is exactly the declared envp", "[launcher]
     require_identity(who);
     for (int run = 0; run < 5; ++run) {
         PlanBuilder b;
-        b.exe("/usr/bin/env").argv({"env"}).env("PATH", "/usr/bin:/bin").env("BVISOR_DECLARED_ONLY", "present");
+        b.exe("/usr/bin/env")
+            .argv({"env"})
+            .env("PATH", "/usr/bin:/bin")
+            .env("BVISOR_DECLARED_ONLY", "present");
         b.env("WITH_EQUALS", "a=b=c").env("EMPTY", "");
         Observation o = launch(b.build(), as(who));
         INFO(show(o));
-        CHECK(o.out == "PATH=/usr/bin:/bin\nBVISOR_DECLARED_ONLY=present\nWITH_EQUALS=a=b=c\nEMPTY=\n");
-        for (const char* name : {"BVISOR_CONTROL_FD", "BVISOR_LAUNCH_PLAN_FD", "BVISOR_ERROR_FD", "BVISOR_ERROR_READ_FD"})
+        CHECK(o.out ==
+              "PATH=/usr/bin:/bin\nBVISOR_DECLARED_ONLY=present\nWITH_EQUALS=a=b=c\nEMPTY=\n");
+        for (const char* name : {"BVISOR_CONTROL_FD", "BVISOR_LAUNCH_PLAN_FD", "BVISOR_ERROR_FD",
+                                 "BVISOR_ERROR_READ_FD"})
             CHECK(o.out.find(name) == std::string::npos);
         CHECK(o.out.find("BVISOR_LAUNCH") == std::string::npos);
         CHECK(o.terminal == S::ExecSucceeded);
@@ -69,7 +74,8 @@ TEST_CASE("the workload's environment is exactly the declared envp", "[launcher]
 
 TEST_CASE("argv reaches the workload exactly, including argv[0]", "[launcher][env]") {
     PlanBuilder b;
-    b.exe("/bin/sh").argv({"custom-zero", "-c", "printf '%s|' \"$0\" \"$@\"", "zero", "one", "two words", "", "three"});
+    b.exe("/bin/sh").argv({"custom-zero", "-c", "printf '%s|' \"$0\" \"$@\"", "zero", "one",
+                           "two words", "", "three"});
     Observation o = launch(b.build());
     CHECK(o.out == "zero|one|two words||three|");
     PlanBuilder c;
@@ -78,7 +84,8 @@ TEST_CASE("argv reaches the workload exactly, including argv[0]", "[launcher][en
     CHECK(p.out == std::string("custom-zero\0/proc/self/cmdline\0", 31));
 }
 
-TEST_CASE("control: without the launcher, the same script does write through fd 50", "[launcher][fds]") {
+TEST_CASE("control: without the launcher, the same script does write through fd 50",
+          "[launcher][fds]") {
     int p[2];
     REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
     posix_spawn_file_actions_t fa;
@@ -109,8 +116,11 @@ TEST_CASE("an undeclared inherited fd is closed before the workload runs", "[lau
         REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
         UniqueFd read_end(p[0]), write_end(p[1]);
         LaunchOptions opts = as(who);
-        opts.extra_grants.push_back(Grant{50, std::move(write_end)}); // not declared; CLOEXEC cleared at fd 50
-        Observation o = launch(shell("if echo LEAK 2>/dev/null >/proc/self/fd/50; then echo LEAKED; else echo SCRUBBED; fi").build(),
+        opts.extra_grants.push_back(
+            Grant{50, std::move(write_end)}); // not declared; CLOEXEC cleared at fd 50
+        Observation o = launch(shell("if echo LEAK 2>/dev/null >/proc/self/fd/50; then echo "
+                                     "LEAKED; else echo SCRUBBED; fi")
+                                   .build(),
                                std::move(opts));
         INFO(show(o));
         CHECK(o.out == "SCRUBBED\n");
@@ -118,7 +128,8 @@ TEST_CASE("an undeclared inherited fd is closed before the workload runs", "[lau
         CHECK(o.refusal == std::nullopt);
         ::fcntl(read_end.get(), F_SETFL, O_NONBLOCK);
         char buf[16];
-        CHECK(::read(read_end.get(), buf, sizeof buf) == 0); // every write end is gone: EOF, no data
+        CHECK(::read(read_end.get(), buf, sizeof buf) ==
+              0); // every write end is gone: EOF, no data
     }
 }
 
@@ -126,15 +137,17 @@ TEST_CASE("scrub: an undeclared non-CLOEXEC fd at 30 is absent, stdout open", "[
     int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     LaunchOptions opts;
     opts.extra_grants.push_back(Grant{30, UniqueFd(fd)});
-    Observation o = launch(shell("if [ -e /proc/self/fd/30 ]; then echo EXTRA_OPEN; else echo EXTRA_CLOSED; fi; "
-                                 "if [ -e /proc/self/fd/1 ]; then echo STDOUT_OPEN; fi")
-                               .build(),
-                           std::move(opts));
+    Observation o = launch(
+        shell("if [ -e /proc/self/fd/30 ]; then echo EXTRA_OPEN; else echo EXTRA_CLOSED; fi; "
+              "if [ -e /proc/self/fd/1 ]; then echo STDOUT_OPEN; fi")
+            .build(),
+        std::move(opts));
     CHECK(o.out == "EXTRA_CLOSED\nSTDOUT_OPEN\n");
     CHECK(o.terminal == S::ExecSucceeded);
 }
 
-TEST_CASE("the workload holds only stdio (ELF: the exe fd is close-on-exec, D5)", "[launcher][fds]") {
+TEST_CASE("the workload holds only stdio (ELF: the exe fd is close-on-exec, D5)",
+          "[launcher][fds]") {
     Who who = BOTH_IDENTITIES;
     INFO(who.name());
     require_identity(who);
@@ -157,7 +170,8 @@ TEST_CASE("the workload holds only stdio (ELF: the exe fd is close-on-exec, D5)"
                 return false;
             }
         };
-        for (int i = 0; i < 400 && !in_nanosleep(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        for (int i = 0; i < 400 && !in_nanosleep(); ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
         REQUIRE(comm_of(pid) == "sleep\n");
         REQUIRE(in_nanosleep());
         std::set<int> fds = open_fds_of(pid);
@@ -168,17 +182,20 @@ TEST_CASE("the workload holds only stdio (ELF: the exe fd is close-on-exec, D5)"
         CHECK(fds.count(2));
         CHECK_FALSE(fds.count(60));
         for (int fd : fds) {
-            INFO("fd " << fd << " -> " << fs_link("/proc/" + std::to_string(pid) + "/fd/" + std::to_string(fd)));
+            INFO("fd " << fd << " -> "
+                       << fs_link("/proc/" + std::to_string(pid) + "/fd/" + std::to_string(fd)));
             CHECK((fd >= 100 || fd <= 2));
         }
         CHECK(o.terminal == S::ExecSucceeded);
     }
 }
 
-TEST_CASE("a #! script keeps its exe fd open so the interpreter can read it (D5)", "[launcher][fds]") {
+TEST_CASE("a #! script keeps its exe fd open so the interpreter can read it (D5)",
+          "[launcher][fds]") {
     TempDir dir("script");
     std::string script = dir / "s.sh";
-    write_file(script, "#!/bin/sh\nls /proc/self/fd/ | sort -n | tr '\\n' ' '\necho SCRIPT-RAN\n", 0755);
+    write_file(script, "#!/bin/sh\nls /proc/self/fd/ | sort -n | tr '\\n' ' '\necho SCRIPT-RAN\n",
+               0755);
     PlanBuilder b;
     b.exe(script).argv({"s.sh"}).env("PATH", "/usr/bin:/bin");
     Observation o = launch(b.build());
@@ -186,9 +203,11 @@ TEST_CASE("a #! script keeps its exe fd open so the interpreter can read it (D5)
     CHECK(o.out.find("SCRIPT-RAN") != std::string::npos);
     std::istringstream fds(o.out);
     std::set<int> seen;
-    for (std::string tok; fds >> tok && tok != "SCRIPT-RAN";) seen.insert(std::stoi(tok));
+    for (std::string tok; fds >> tok && tok != "SCRIPT-RAN";)
+        seen.insert(std::stoi(tok));
     CHECK(seen.count(10)); // the exe fd, which /bin/sh was given as /dev/fd/10
-    for (int fd : seen) CHECK((fd <= 3 || fd == 10)); // 3: the directory ls is listing
+    for (int fd : seen)
+        CHECK((fd <= 3 || fd == 10)); // 3: the directory ls is listing
 }
 
 TEST_CASE("stdout and stderr are captured exactly, with no launcher text", "[launcher][capture]") {
@@ -199,7 +218,8 @@ TEST_CASE("stdout and stderr are captured exactly, with no launcher text", "[lau
         Observation o = launch(shell("printf OUT; printf ERR >&2").build(), as(who));
         CHECK(o.out == "OUT");
         CHECK(o.err == "ERR");
-        for (const char* text : {"bvisor-linux-launcher", "SetupRefused", "SetupFaulted", "LauncherStarted"}) {
+        for (const char* text :
+             {"bvisor-linux-launcher", "SetupRefused", "SetupFaulted", "LauncherStarted"}) {
             CHECK(o.out.find(text) == std::string::npos);
             CHECK(o.err.find(text) == std::string::npos);
         }
@@ -208,7 +228,10 @@ TEST_CASE("stdout and stderr are captured exactly, with no launcher text", "[lau
 
 TEST_CASE("256 KiB of output is captured without deadlock", "[launcher][capture]") {
     for (int run = 0; run < 5; ++run) {
-        Observation o = launch(shell("head -c 262144 /dev/zero | tr '\\0' X; head -c 100000 /dev/zero | tr '\\0' Y >&2").build());
+        Observation o = launch(
+            shell(
+                "head -c 262144 /dev/zero | tr '\\0' X; head -c 100000 /dev/zero | tr '\\0' Y >&2")
+                .build());
         CHECK_FALSE(o.timed_out);
         CHECK(o.out == std::string(262144, 'X'));
         CHECK(o.err == std::string(100000, 'Y'));
@@ -223,7 +246,8 @@ TEST_CASE("stdin passes through to the workload untouched", "[launcher][capture]
     CHECK(o.out == "line one\nline two\n");
 }
 
-TEST_CASE("the unprivileged variant really runs as uid/gid 65534 with no groups", "[launcher][contract]") {
+TEST_CASE("the unprivileged variant really runs as uid/gid 65534 with no groups",
+          "[launcher][contract]") {
     if (!running_as_root()) SKIP("needs root to drop to uid 65534");
     Observation o = launch(shell("id -u; id -g; id -G").build(), as(Who{true}));
     CHECK(o.out == "65534\n65534\n65534\n");

@@ -44,7 +44,8 @@ namespace {
     };
     struct sock_fprog fprog = {static_cast<unsigned short>(sizeof f / sizeof f[0]), f};
     if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) ::_exit(126);
-    int listener = static_cast<int>(::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &fprog));
+    int listener = static_cast<int>(
+        ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &fprog));
     if (listener < 0) ::_exit(126);
     char byte = 0;
     iovec iov{&byte, 1};
@@ -115,9 +116,13 @@ int report(const char* what, long result) {
         std::printf("%s=ok\n", what);
         return 0;
     }
-    const char* name = errno == EPERM ? "EPERM" : errno == EACCES ? "EACCES" : errno == ENOSYS ? "ENOSYS"
-                       : errno == ENETUNREACH ? "ENETUNREACH" : errno == ECONNREFUSED ? "ECONNREFUSED"
-                       : errno == EAGAIN ? "EAGAIN" : "other";
+    const char* name = errno == EPERM          ? "EPERM"
+                       : errno == EACCES       ? "EACCES"
+                       : errno == ENOSYS       ? "ENOSYS"
+                       : errno == ENETUNREACH  ? "ENETUNREACH"
+                       : errno == ECONNREFUSED ? "ECONNREFUSED"
+                       : errno == EAGAIN       ? "EAGAIN"
+                                               : "other";
     std::printf("%s=%s (%s)\n", what, name, std::strerror(errno));
     return 1;
 }
@@ -155,7 +160,8 @@ int main(int argc, char** argv) {
         ::inet_pton(AF_INET, argv[2], &a.sin_addr);
         return report("connect", ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a));
     }
-    if (cmd == "landlock-abi" && argc >= 4) return landlock_abi_supervisor(std::stol(argv[2]), argv + 3);
+    if (cmd == "landlock-abi" && argc >= 4)
+        return landlock_abi_supervisor(std::stol(argv[2]), argv + 3);
     if (cmd == "no-landlock" && argc >= 3) {
         struct sock_filter f[] = {
             BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
@@ -165,7 +171,8 @@ int main(int argc, char** argv) {
             BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
         };
         struct sock_fprog prog = {static_cast<unsigned short>(sizeof f / sizeof f[0]), f};
-        if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) {
+        if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+            ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) {
             std::perror("seccomp");
             return 2;
         }
@@ -173,6 +180,8 @@ int main(int argc, char** argv) {
         std::perror(argv[2]);
         return 127;
     }
-    std::fprintf(stderr, "usage: bvisor-test-probe socket inet|inet6|unix | io_uring | x32 | fork | connect IP PORT | no-landlock PROG ARGS... | landlock-abi N PROG ARGS...\n");
+    std::fprintf(stderr,
+                 "usage: bvisor-test-probe socket inet|inet6|unix | io_uring | x32 | fork | "
+                 "connect IP PORT | no-landlock PROG ARGS... | landlock-abi N PROG ARGS...\n");
     return 2;
 }

@@ -6,7 +6,8 @@
 
 namespace bvisor::test {
 
-std::optional<uint32_t> run_seccomp_bpf(const std::vector<codec::BpfInsn>& prog, const SeccompInput& in) {
+std::optional<uint32_t> run_seccomp_bpf(const std::vector<codec::BpfInsn>& prog,
+                                        const SeccompInput& in) {
     // struct seccomp_data: int nr; u32 arch; u64 instruction_pointer; u64 args[6].
     uint8_t data[64];
     std::memcpy(data + 0, &in.nr, 4);
@@ -19,7 +20,7 @@ std::optional<uint32_t> run_seccomp_bpf(const std::vector<codec::BpfInsn>& prog,
         if (pc >= prog.size()) return std::nullopt;
         const auto& i = prog[pc];
         uint16_t cls = i.code & 0x07;
-        if (cls == 0x00) { // BPF_LD
+        if (cls == 0x00) {                                                       // BPF_LD
             if (i.code != 0x20 || i.k % 4 != 0 || i.k > 60) return std::nullopt; // W | ABS only
             std::memcpy(&acc, data + i.k, 4);
             ++pc;
@@ -28,15 +29,26 @@ std::optional<uint32_t> run_seccomp_bpf(const std::vector<codec::BpfInsn>& prog,
             if ((i.code & 0x08) != 0) return std::nullopt; // BPF_X: no index register here
             bool taken;
             switch (op) {
-            case 0x00: pc += 1 + i.k; continue;   // JA
-            case 0x10: taken = acc == i.k; break; // JEQ
-            case 0x20: taken = acc > i.k; break;  // JGT
-            case 0x30: taken = acc >= i.k; break; // JGE
-            case 0x40: taken = (acc & i.k) != 0; break; // JSET
-            default: return std::nullopt;
+            case 0x00:
+                pc += 1 + i.k;
+                continue; // JA
+            case 0x10:
+                taken = acc == i.k;
+                break; // JEQ
+            case 0x20:
+                taken = acc > i.k;
+                break; // JGT
+            case 0x30:
+                taken = acc >= i.k;
+                break; // JGE
+            case 0x40:
+                taken = (acc & i.k) != 0;
+                break; // JSET
+            default:
+                return std::nullopt;
             }
             pc += 1 + (taken ? i.jt : i.jf);
-        } else if (cls == 0x06) { // BPF_RET
+        } else if (cls == 0x06) {                    // BPF_RET
             if (i.code != 0x06) return std::nullopt; // K only
             return i.k;
         } else {

@@ -21,6 +21,7 @@ struct SeccompInput {
 };
 
 // The filter's return value, or nullopt when the program is malformed.
-std::optional<uint32_t> run_seccomp_bpf(const std::vector<codec::BpfInsn>& prog, const SeccompInput& in);
+std::optional<uint32_t> run_seccomp_bpf(const std::vector<codec::BpfInsn>& prog,
+                                        const SeccompInput& in);
 
 } // namespace bvisor::test

@@ -55,13 +55,13 @@ constexpr uid_t kNobody = 65534;
 } // namespace bvisor::test
 
 // Skip (or, with BVISOR_REQUIRE_KERNEL_FEATURES=1, fail) when `available` is false.
-#define BVISOR_REQUIRE_KERNEL_FEATURE(available, reason)                                          \
+#define BVISOR_REQUIRE_KERNEL_FEATURE(available, reason)                                           \
     do {                                                                                           \
         if (!(available)) {                                                                        \
-            if (::bvisor::test::kernel_features_required()) {                                     \
-                FAIL("kernel feature required (BVISOR_REQUIRE_KERNEL_FEATURES=1): " << reason);   \
+            if (::bvisor::test::kernel_features_required()) {                                      \
+                FAIL("kernel feature required (BVISOR_REQUIRE_KERNEL_FEATURES=1): " << reason);    \
             } else {                                                                               \
-                SKIP("kernel feature missing: " << reason);                                       \
+                SKIP("kernel feature missing: " << reason);                                        \
             }                                                                                      \
         }                                                                                          \
     } while (0)

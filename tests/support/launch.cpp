@@ -27,7 +27,8 @@ LaunchRequest make_request(PreparedLaunch prepared, LaunchOptions opts) {
     req.launcher = drop ? reachable_copy(launcher) : launcher;
     req.frame = encode_frame(prepared.body);
     req.grants = std::move(prepared.grants);
-    for (auto& g : opts.extra_grants) req.grants.push_back(std::move(g));
+    for (auto& g : opts.extra_grants)
+        req.grants.push_back(std::move(g));
     req.extra_env = opts.extra_env;
     req.plan_fd = opts.plan_fd;
     req.stdin_data = opts.stdin_data;
@@ -75,10 +76,13 @@ void give_to(const Who& who, const std::string& path) {
 
 std::string show(const Observation& o) {
     std::ostringstream s;
-    s << "launcher " << (o.launcher.exited ? "exit " + std::to_string(o.launcher.code)
-                                           : "signal " + std::to_string(o.launcher.signal))
+    s << "launcher "
+      << (o.launcher.exited ? "exit " + std::to_string(o.launcher.code)
+                            : "signal " + std::to_string(o.launcher.signal))
       << (o.timed_out ? " (timed out)" : "") << "\n--- transcript\n"
-      << o.transcript << "--- stdout\n" << o.out << "\n--- stderr\n" << o.err;
+      << o.transcript << "--- stdout\n"
+      << o.out << "\n--- stderr\n"
+      << o.err;
     return s.str();
 }
 

@@ -31,9 +31,9 @@ void require_identity(const Who& who);
 
 struct LaunchOptions {
     Who who{false};
-    bool testhooks = false;                 // use build/test/bvisor-linux-launcher-testhooks
+    bool testhooks = false; // use build/test/bvisor-linux-launcher-testhooks
     std::vector<std::string> extra_env;
-    std::vector<Grant> extra_grants;        // fds at numbers the plan does not declare
+    std::vector<Grant> extra_grants; // fds at numbers the plan does not declare
     std::optional<int> plan_fd;
     std::string stdin_data;
     std::string join_cgroup_procs;

@@ -19,9 +19,9 @@ struct MpEntry;
 
 struct MpValue {
     enum class Type { UInt, NegInt, Bool, Nil, Str, Bin, Array, Map, Raw } type = Type::Nil;
-    uint64_t u = 0;     // UInt / NegInt magnitude
+    uint64_t u = 0; // UInt / NegInt magnitude
     bool b = false;
-    std::string s;      // Str / Bin bytes; Raw: bytes written as they are
+    std::string s; // Str / Bin bytes; Raw: bytes written as they are
     std::vector<MpValue> items;
     std::vector<MpEntry> entries;
     // Header width in bytes after the lead byte: -1 = smallest (canonical); 0 = fix form.

@@ -22,9 +22,11 @@ ProcessResult run_process(const std::vector<std::string>& argv,
     posix_spawn_file_actions_adddup2(&fa, out[1], 1);
     posix_spawn_file_actions_adddup2(&fa, err[1], 2);
     std::vector<char*> av, ev;
-    for (auto& a : argv) av.push_back(const_cast<char*>(a.c_str()));
+    for (auto& a : argv)
+        av.push_back(const_cast<char*>(a.c_str()));
     av.push_back(nullptr);
-    for (auto& e : envp) ev.push_back(const_cast<char*>(e.c_str()));
+    for (auto& e : envp)
+        ev.push_back(const_cast<char*>(e.c_str()));
     ev.push_back(nullptr);
     pid_t pid;
     int rc = ::posix_spawn(&pid, av[0], &fa, nullptr, av.data(), ev.data());

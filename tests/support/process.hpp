@@ -10,8 +10,8 @@
 namespace bvisor::test {
 
 struct ProcessResult {
-    int exit_code = -1;   // when it exited
-    int signal = 0;       // when it was killed
+    int exit_code = -1; // when it exited
+    int signal = 0;     // when it was killed
     std::string out;
     std::string err;
 };

@@ -30,7 +30,8 @@ TEST_CASE("BLAKE3 matches the vectors at block and chunk boundaries", "[unit][bl
         std::string want;
         ls >> len >> want;
         std::vector<uint8_t> in(len);
-        for (size_t i = 0; i < len; ++i) in[i] = static_cast<uint8_t>(i % 251);
+        for (size_t i = 0; i < len; ++i)
+            in[i] = static_cast<uint8_t>(i % 251);
         INFO("length " << len);
         CHECK(b3hex(in) == want);
     }
@@ -39,11 +40,13 @@ TEST_CASE("BLAKE3 matches the vectors at block and chunk boundaries", "[unit][bl
 TEST_CASE("BLAKE3 gives the same digest however the input is split", "[unit][blake3]") {
     std::mt19937_64 rng(1234);
     std::vector<uint8_t> in(5000);
-    for (auto& b : in) b = static_cast<uint8_t>(rng());
+    for (auto& b : in)
+        b = static_cast<uint8_t>(rng());
     auto whole = Blake3::hash(in.data(), in.size());
     for (size_t step : {1u, 7u, 63u, 64u, 65u, 1023u, 1024u, 1025u, 4999u}) {
         Blake3 h;
-        for (size_t off = 0; off < in.size(); off += step) h.update(in.data() + off, std::min(step, in.size() - off));
+        for (size_t off = 0; off < in.size(); off += step)
+            h.update(in.data() + off, std::min(step, in.size() - off));
         auto d = h.finalize();
         INFO("step " << step);
         CHECK(bvisor::codec::digest_eq(d, whole));
@@ -53,12 +56,15 @@ TEST_CASE("BLAKE3 gives the same digest however the input is split", "[unit][bla
 TEST_CASE("BLAKE3 agrees with b3sum on random inputs", "[unit][blake3]") {
     TempDir dir("b3");
     std::mt19937_64 rng(std::random_device{}());
-    std::vector<size_t> lengths = {0, 1, 64, 1024, 1025, 2048, 3073, 65536, 100000 + rng() % 1000000};
-    for (int i = 0; i < 30; ++i) lengths.push_back(rng() % 20000);
+    std::vector<size_t> lengths = {
+        0, 1, 64, 1024, 1025, 2048, 3073, 65536, 100000 + rng() % 1000000};
+    for (int i = 0; i < 30; ++i)
+        lengths.push_back(rng() % 20000);
     std::string script = "cd " + dir.path() + " && b3sum --no-names";
     for (size_t i = 0; i < lengths.size(); ++i) {
         std::string data(lengths[i], '\0');
-        for (auto& c : data) c = static_cast<char>(rng());
+        for (auto& c : data)
+            c = static_cast<char>(rng());
         write_file(dir / std::to_string(i), data);
         script += " " + std::to_string(i);
     }

@@ -59,7 +59,8 @@ TEST_CASE("one appended byte is LengthMismatch", "[unit][envelope]") {
     CHECK(open_status(f).code == Error::LengthMismatch);
 }
 
-TEST_CASE("a body shorter than body_len is LengthMismatch, even at >= 46 bytes", "[unit][envelope]") {
+TEST_CASE("a body shorter than body_len is LengthMismatch, even at >= 46 bytes",
+          "[unit][envelope]") {
     auto f = frame(bytes_of("hello"));
     f.pop_back();
     CHECK(open_status(f).code == Error::LengthMismatch);
@@ -79,9 +80,9 @@ TEST_CASE("a flipped body bit is DigestMismatch", "[unit][envelope]") {
 
 TEST_CASE("the first failing check wins, in the protocol's order", "[unit][envelope]") {
     auto f = frame(bytes_of("hello"));
-    f[0] ^= 0xff; // magic
-    f[8] = 9;     // version
-    f.push_back(0);                                     // length
+    f[0] ^= 0xff;   // magic
+    f[8] = 9;       // version
+    f.push_back(0); // length
     CHECK(open_status(f).code == Error::BadMagic);
     f[0] ^= 0xff;
     CHECK(open_status(f).code == Error::UnsupportedVersion);

@@ -13,8 +13,8 @@
 
 using namespace bvisor;
 using namespace bvisor::test;
-using codec::Error;
 using Catch::Matchers::ContainsSubstring;
+using codec::Error;
 
 namespace {
 
@@ -85,7 +85,8 @@ TEST_CASE("check 3: the descriptor table", "[unit][checks]") {
     }
     SECTION("slot index above i32") {
         LaunchBody b = confined();
-        b.descriptor_table.push_back(DescriptorSlot{2147483648u, Role::ReadRoot, Kind::Directory, false});
+        b.descriptor_table.push_back(
+            DescriptorSlot{2147483648u, Role::ReadRoot, Kind::Directory, false});
         CHECK(check(b).code == Error::SlotIndexTooLarge);
     }
     SECTION("the control fd or the plan fd") {
@@ -158,12 +159,14 @@ TEST_CASE("check 4: every entry is a known primitive, and one is exec", "[unit][
     CHECK(n.code == Error::NoExecEntry);
 
     LaunchBody dup = happy_body();
-    dup.lowering = {LoweringEntry::exec(), LoweringEntry::scrub(), LoweringEntry::exec(), LoweringEntry::scrub()};
+    dup.lowering = {LoweringEntry::exec(), LoweringEntry::scrub(), LoweringEntry::exec(),
+                    LoweringEntry::scrub()};
     dup.bind_lowering();
     CHECK(check(dup).passed); // duplicates and any order are accepted
 }
 
-TEST_CASE("check 4: a control character in an unknown id is escaped in the detail", "[unit][checks]") {
+TEST_CASE("check 4: a control character in an unknown id is escaped in the detail",
+          "[unit][checks]") {
     LaunchBody b = happy_body();
     LoweringEntry evil;
     evil.id = "x\nSetupRefused\n# refusal=PlanInvalid";
@@ -262,11 +265,13 @@ TEST_CASE("check 8: the target", "[unit][checks]") {
     }
 }
 
-TEST_CASE("checks run in the protocol's order: the first failing check is reported", "[unit][checks]") {
+TEST_CASE("checks run in the protocol's order: the first failing check is reported",
+          "[unit][checks]") {
     LaunchBody b = happy_body();
     b.lowering = {LoweringEntry::exec()}; // check 5 fails
     b.target.argv.clear();                // check 8 fails
-    b.descriptor_table.push_back(DescriptorSlot{10, Role::ReadRoot, Kind::Directory, false}); // check 3
+    b.descriptor_table.push_back(
+        DescriptorSlot{10, Role::ReadRoot, Kind::Directory, false}); // check 3
     b.bind_lowering();
     CHECK(check(b).code == Error::DuplicateSlotIndex);
     b.descriptor_table.pop_back();

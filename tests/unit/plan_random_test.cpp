@@ -40,7 +40,8 @@ TEST_CASE("random plans round-trip through JSON", "[unit][random]") {
     }
 }
 
-TEST_CASE("an independent MessagePack encoder writes the same bytes for random plans", "[unit][random]") {
+TEST_CASE("an independent MessagePack encoder writes the same bytes for random plans",
+          "[unit][random]") {
     std::mt19937_64 rng(std::random_device{}());
     std::vector<LaunchBody> bodies;
     std::string input;

@@ -21,7 +21,8 @@ Error refusal(const MpValue& v) { return decode_status(mp_encode(v)).code; }
 // the decoder should point.
 size_t first_difference(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) {
     size_t i = 0;
-    while (i < a.size() && i < b.size() && a[i] == b[i]) ++i;
+    while (i < a.size() && i < b.size() && a[i] == b[i])
+        ++i;
     return i;
 }
 
@@ -173,7 +174,8 @@ TEST_CASE("a bin digest is refused", "[unit][strict]") {
         CHECK(st.lead == 0xc4);
     }
     MpValue v = body_value(b);
-    v.at("lowering").at("entries").items[0].at("param_digest") = MpValue::bin(std::string(32, '\0'));
+    v.at("lowering").at("entries").items[0].at("param_digest") =
+        MpValue::bin(std::string(32, '\0'));
     CHECK(refusal(v) == Error::WrongType);
 }
 
@@ -212,7 +214,8 @@ TEST_CASE("an explicit nil for an optional field is refused", "[unit][strict]") 
 }
 
 TEST_CASE("invalid UTF-8 is refused", "[unit][strict]") {
-    for (const char* bad : {"\xff", "\xc0\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80", "a\xe2\x82", "\x80"}) {
+    for (const char* bad :
+         {"\xff", "\xc0\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80", "a\xe2\x82", "\x80"}) {
         MpValue v = body_value(full_body());
         v.at("target").at("argv").items[1] = MpValue::str(bad);
         CHECK(refusal(v) == Error::InvalidUtf8);
@@ -257,7 +260,8 @@ TEST_CASE("wrong types and signed integers are refused", "[unit][strict]") {
     w.at("descriptor_table").items[0].at("expected").at("writable") = MpValue::uint(0);
     CHECK(refusal(w) == Error::WrongType);
     MpValue x = body_value(full_body());
-    x.at("target").at("envp").items[0] = MpValue::array({MpValue::str("A"), MpValue::str("b"), MpValue::str("c")});
+    x.at("target").at("envp").items[0] =
+        MpValue::array({MpValue::str("A"), MpValue::str("b"), MpValue::str("c")});
     CHECK(refusal(x) == Error::BadPairLength);
     MpValue y = body_value(full_body());
     y.at("lowering").at("entries").items[0].at("phase_code") = MpValue::uint(256);
@@ -272,14 +276,18 @@ TEST_CASE("oversized counts and strings are refused before they are read", "[uni
     LaunchBody b = happy_body();
     {
         LaunchBody big = b;
-        for (uint32_t i = 0; i < 1025; ++i) big.descriptor_table.push_back(DescriptorSlot{100 + i, Role::ReadRoot, Kind::Directory, false});
+        for (uint32_t i = 0; i < 1025; ++i)
+            big.descriptor_table.push_back(
+                DescriptorSlot{100 + i, Role::ReadRoot, Kind::Directory, false});
         auto st = decode_status(encode_body(big));
         CHECK(st.code == Error::TooManySlots);
         CHECK(st.aux == 1026);
     }
     {
         LaunchBody ok = b;
-        for (uint32_t i = 1; i < 1024; ++i) ok.descriptor_table.push_back(DescriptorSlot{100 + i, Role::ReadRoot, Kind::Directory, false});
+        for (uint32_t i = 1; i < 1024; ++i)
+            ok.descriptor_table.push_back(
+                DescriptorSlot{100 + i, Role::ReadRoot, Kind::Directory, false});
         CHECK(decode_status(encode_body(ok)).ok()); // exactly 1024
     }
     {

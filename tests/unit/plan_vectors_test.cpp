@@ -35,7 +35,9 @@ LaunchBody with_ids(LaunchBody b) {
     return b;
 }
 
-DescriptorSlot slot(uint32_t i, Role r, Kind k, bool w = false) { return DescriptorSlot{i, r, k, w}; }
+DescriptorSlot slot(uint32_t i, Role r, Kind k, bool w = false) {
+    return DescriptorSlot{i, r, k, w};
+}
 
 std::map<std::string, std::vector<LoweringEntry>> schedules() {
     auto S = LoweringEntry::scrub(), L = LoweringEntry::landlock(), C = LoweringEntry::seccomp(),
@@ -56,7 +58,8 @@ TEST_CASE("golden body (476 bytes) encodes and decodes byte-exactly", "[unit][ve
 
     LaunchBody b = with_ids({});
     b.h_l = *digest_from_hex("b51dd6e8ee23c64344f49be5193ee5c40669bb54fb1f6f75b2b92f137b542a19");
-    b.descriptor_table = {slot(0, Role::TargetExe, Kind::Regular), slot(1, Role::ReadRoot, Kind::Directory),
+    b.descriptor_table = {slot(0, Role::TargetExe, Kind::Regular),
+                          slot(1, Role::ReadRoot, Kind::Directory),
                           slot(2, Role::Stdout, Kind::Pipe, true)};
     b.target.argv = {"prog"};
     b.target.envp = {{"K", "V"}};
@@ -67,7 +70,8 @@ TEST_CASE("golden body (476 bytes) encodes and decodes byte-exactly", "[unit][ve
     CHECK(lowering_digest(b.lowering) != b.h_l);
 }
 
-TEST_CASE("standard schedules encode to the lowering vectors and bind their h_l", "[unit][vectors]") {
+TEST_CASE("standard schedules encode to the lowering vectors and bind their h_l",
+          "[unit][vectors]") {
     std::map<std::string, std::pair<size_t, std::string>> derived;
     for (const auto& line : vector_lines("derived.txt")) {
         std::istringstream ls(line);
@@ -107,9 +111,11 @@ TEST_CASE("seed-shaped confined frame encodes and decodes byte-exactly", "[unit]
     LaunchBody b = with_ids({});
     b.lowering = {LoweringEntry::scrub(), LoweringEntry::landlock(), LoweringEntry::exec()};
     b.bind_lowering();
-    b.descriptor_table = {slot(10, Role::TargetExe, Kind::Regular), slot(15, Role::ReadRoot, Kind::Directory),
+    b.descriptor_table = {slot(10, Role::TargetExe, Kind::Regular),
+                          slot(15, Role::ReadRoot, Kind::Directory),
                           slot(16, Role::WriteRoot, Kind::Directory)};
-    for (uint32_t fd = 20; fd <= 25; ++fd) b.descriptor_table.push_back(slot(fd, Role::ReadRoot, Kind::Directory));
+    for (uint32_t fd = 20; fd <= 25; ++fd)
+        b.descriptor_table.push_back(slot(fd, Role::ReadRoot, Kind::Directory));
     b.target.argv = {"sh", "-c", "true"};
     b.target.envp = {{"PATH", "/usr/bin:/bin"}};
     b.target.exe_slot = 10;
@@ -136,7 +142,8 @@ TEST_CASE("target vectors with every option encode and decode byte-exactly", "[u
     tasks.argv = {"true"};
     tasks.exe_slot = 10;
     tasks.seccomp = SeccompRequest{true, false};
-    for (auto& [name, t] : std::map<std::string, TargetSpec>{{"all_options", all}, {"seccomp_tasks", tasks}}) {
+    for (auto& [name, t] :
+         std::map<std::string, TargetSpec>{{"all_options", all}, {"seccomp_tasks", tasks}}) {
         INFO(name);
         auto bytes = vector_bytes("target_" + name + ".hex");
         CHECK(hex_of(bytes) == derived.at(name));
@@ -145,7 +152,8 @@ TEST_CASE("target vectors with every option encode and decode byte-exactly", "[u
     }
 }
 
-TEST_CASE("slot_index encodes in its smallest integer form at every width boundary", "[unit][vectors]") {
+TEST_CASE("slot_index encodes in its smallest integer form at every width boundary",
+          "[unit][vectors]") {
     int seen = 0;
     for (const auto& line : vector_lines("derived.txt")) {
         std::istringstream ls(line);

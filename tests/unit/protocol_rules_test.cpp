@@ -13,11 +13,16 @@ using S = LauncherState;
 
 namespace {
 
-const std::vector<S> kForward = {S::LauncherStarted,         S::IdentityVerified,
-                                 S::PlanVerified,            S::HandlesVerified,
-                                 S::ChildCreated,            S::IdentityPhaseResolved,
-                                 S::VisibilityPhaseResolved, S::AmbientAuthorityPhaseResolved,
-                                 S::ConfinementPhaseResolved, S::ReadyToExec};
+const std::vector<S> kForward = {S::LauncherStarted,
+                                 S::IdentityVerified,
+                                 S::PlanVerified,
+                                 S::HandlesVerified,
+                                 S::ChildCreated,
+                                 S::IdentityPhaseResolved,
+                                 S::VisibilityPhaseResolved,
+                                 S::AmbientAuthorityPhaseResolved,
+                                 S::ConfinementPhaseResolved,
+                                 S::ReadyToExec};
 const std::vector<S> kTerminals = {S::ExecSucceeded, S::SetupRefused, S::SetupFaulted};
 
 std::vector<S> all_states() {
@@ -32,24 +37,34 @@ Status validate(const std::vector<Slot>& t) { return validate_table({t.data(), t
 
 // A sample table (upstream's shape): exe, two roots, stdio.
 std::vector<Slot> sample_table() {
-    return {slot(3, Role::TargetExe, Kind::Regular), slot(4, Role::ReadRoot), slot(5, Role::WriteRoot),
-            slot(0, Role::Stdin, Kind::Pipe), slot(1, Role::Stdout, Kind::Pipe), slot(2, Role::Stderr, Kind::Pipe)};
+    return {slot(3, Role::TargetExe, Kind::Regular),
+            slot(4, Role::ReadRoot),
+            slot(5, Role::WriteRoot),
+            slot(0, Role::Stdin, Kind::Pipe),
+            slot(1, Role::Stdout, Kind::Pipe),
+            slot(2, Role::Stderr, Kind::Pipe)};
 }
 
-codec::LoweringEntry entry(const char* id, uint32_t version = 1, uint8_t code = 4, uint8_t digest = 0) {
+codec::LoweringEntry entry(const char* id, uint32_t version = 1, uint8_t code = 4,
+                           uint8_t digest = 0) {
     codec::LoweringEntry e;
     e.id = str_of(id);
     e.version = version;
     e.phase_code = code;
-    for (auto& b : e.param_digest.bytes) b = digest;
+    for (auto& b : e.param_digest.bytes)
+        b = digest;
     return e;
 }
 
-Span<codec::LoweringEntry> span(const std::vector<codec::LoweringEntry>& v) { return {v.data(), v.size()}; }
+Span<codec::LoweringEntry> span(const std::vector<codec::LoweringEntry>& v) {
+    return {v.data(), v.size()};
+}
 
 } // namespace
 
-TEST_CASE("the sample table is accepted", "[unit][protocol]") { CHECK(validate(sample_table()).ok()); }
+TEST_CASE("the sample table is accepted", "[unit][protocol]") {
+    CHECK(validate(sample_table()).ok());
+}
 
 TEST_CASE("a duplicate slot index 0 is DuplicateSlotIndex{0}", "[unit][protocol]") {
     auto t = sample_table();
@@ -74,7 +89,8 @@ TEST_CASE("a second ReadRoot (slot 9) is accepted", "[unit][protocol]") {
 }
 
 TEST_CASE("every forward step of the progression is legal", "[unit][protocol]") {
-    for (size_t i = 0; i + 1 < kForward.size(); ++i) CHECK(is_valid_transition(kForward[i], kForward[i + 1]));
+    for (size_t i = 0; i + 1 < kForward.size(); ++i)
+        CHECK(is_valid_transition(kForward[i], kForward[i + 1]));
 }
 
 TEST_CASE("ReadyToExec -> ExecSucceeded is legal", "[unit][protocol]") {
@@ -95,7 +111,8 @@ TEST_CASE("LauncherStarted -> ReadyToExec (a skip) is illegal", "[unit][protocol
 
 TEST_CASE("going backward is illegal", "[unit][protocol]") {
     for (size_t i = 1; i < kForward.size(); ++i)
-        for (size_t j = 0; j < i; ++j) CHECK_FALSE(is_valid_transition(kForward[i], kForward[j]));
+        for (size_t j = 0; j < i; ++j)
+            CHECK_FALSE(is_valid_transition(kForward[i], kForward[j]));
 }
 
 TEST_CASE("ConfinementPhaseResolved -> ExecSucceeded is illegal", "[unit][protocol]") {
@@ -107,7 +124,8 @@ TEST_CASE("ConfinementPhaseResolved -> ExecSucceeded is illegal", "[unit][protoc
 TEST_CASE("terminals are absorbing with no self-loop", "[unit][protocol]") {
     for (S t : kTerminals) {
         CHECK(is_terminal(t));
-        for (S s : all_states()) CHECK_FALSE(is_valid_transition(t, s));
+        for (S s : all_states())
+            CHECK_FALSE(is_valid_transition(t, s));
     }
     for (S s : kForward) {
         CHECK_FALSE(is_terminal(s));
@@ -116,7 +134,8 @@ TEST_CASE("terminals are absorbing with no self-loop", "[unit][protocol]") {
 }
 
 TEST_CASE("can_exec is true only in ReadyToExec", "[unit][protocol]") {
-    for (S s : all_states()) CHECK(can_exec(s) == (s == S::ReadyToExec));
+    for (S s : all_states())
+        CHECK(can_exec(s) == (s == S::ReadyToExec));
 }
 
 TEST_CASE("the outcome mapping", "[unit][protocol]") {
@@ -127,7 +146,8 @@ TEST_CASE("the outcome mapping", "[unit][protocol]") {
     CHECK(o == OutcomeClass::Unsupported);
     REQUIRE(outcome_class(S::SetupFaulted, &o));
     CHECK(o == OutcomeClass::SupervisorFault);
-    for (S s : kForward) CHECK_FALSE(outcome_class(s, &o));
+    for (S s : kForward)
+        CHECK_FALSE(outcome_class(s, &o));
 }
 
 TEST_CASE("SetupPhase -> resolved state", "[unit][protocol]") {
@@ -145,7 +165,8 @@ TEST_CASE("state names round-trip and match the transcript spelling", "[unit][pr
     }
     S x;
     CHECK_FALSE(state_from_name(str_of("execsucceeded"), &x));
-    CHECK(std::string(state_name(S::AmbientAuthorityPhaseResolved)) == "AmbientAuthorityPhaseResolved");
+    CHECK(std::string(state_name(S::AmbientAuthorityPhaseResolved)) ==
+          "AmbientAuthorityPhaseResolved");
 }
 
 TEST_CASE("phase honesty: NotRequired is consistent only when both are empty", "[unit][protocol]") {
@@ -167,8 +188,10 @@ TEST_CASE("phase honesty: Applied needs an exact, ordered match", "[unit][protoc
     std::vector<codec::LoweringEntry> other_id = {entry(kIdLandlock), entry(kIdScrub)};
     CHECK_FALSE(phase_resolution_consistent(span(sched), span(other_id), PhaseResult::Applied));
     std::vector<codec::LoweringEntry> other_version = {entry(kIdLandlock), entry(kIdSeccomp, 2)};
-    CHECK_FALSE(phase_resolution_consistent(span(sched), span(other_version), PhaseResult::Applied));
-    std::vector<codec::LoweringEntry> other_digest = {entry(kIdLandlock), entry(kIdSeccomp, 1, 4, 9)};
+    CHECK_FALSE(
+        phase_resolution_consistent(span(sched), span(other_version), PhaseResult::Applied));
+    std::vector<codec::LoweringEntry> other_digest = {entry(kIdLandlock),
+                                                      entry(kIdSeccomp, 1, 4, 9)};
     CHECK_FALSE(phase_resolution_consistent(span(sched), span(other_digest), PhaseResult::Applied));
     std::vector<codec::LoweringEntry> reordered = {entry(kIdSeccomp), entry(kIdLandlock)};
     CHECK_FALSE(phase_resolution_consistent(span(sched), span(reordered), PhaseResult::Applied));
@@ -195,16 +218,17 @@ TEST_CASE("confinement_installed", "[unit][protocol]") {
 
 TEST_CASE("ready_to_exec", "[unit][protocol]") {
     codec::Digest h;
-    for (auto& b : h.bytes) b = 5;
-    const PhaseResult happy[4] = {PhaseResult::NotRequired, PhaseResult::NotRequired, PhaseResult::Applied,
-                                  PhaseResult::Applied};
+    for (auto& b : h.bytes)
+        b = 5;
+    const PhaseResult happy[4] = {PhaseResult::NotRequired, PhaseResult::NotRequired,
+                                  PhaseResult::Applied, PhaseResult::Applied};
     CHECK(ready_to_exec(true, happy, h, h));
     CHECK_FALSE(ready_to_exec(false, happy, h, h));
-    const PhaseResult refused[4] = {PhaseResult::NotRequired, PhaseResult::Refused, PhaseResult::Applied,
-                                    PhaseResult::Applied};
+    const PhaseResult refused[4] = {PhaseResult::NotRequired, PhaseResult::Refused,
+                                    PhaseResult::Applied, PhaseResult::Applied};
     CHECK_FALSE(ready_to_exec(true, refused, h, h));
-    const PhaseResult faulted[4] = {PhaseResult::NotRequired, PhaseResult::NotRequired, PhaseResult::Applied,
-                                    PhaseResult::Faulted};
+    const PhaseResult faulted[4] = {PhaseResult::NotRequired, PhaseResult::NotRequired,
+                                    PhaseResult::Applied, PhaseResult::Faulted};
     CHECK_FALSE(ready_to_exec(true, faulted, h, h));
     const PhaseResult no_ambient[4] = {PhaseResult::NotRequired, PhaseResult::NotRequired,
                                        PhaseResult::NotRequired, PhaseResult::Applied};

@@ -25,7 +25,8 @@ std::vector<BpfInsn> compile(bool tasks, bool sockets) {
 bool same(const std::vector<BpfInsn>& a, const std::vector<BpfInsn>& b) {
     if (a.size() != b.size()) return false;
     for (size_t i = 0; i < a.size(); ++i)
-        if (a[i].code != b[i].code || a[i].jt != b[i].jt || a[i].jf != b[i].jf || a[i].k != b[i].k) return false;
+        if (a[i].code != b[i].code || a[i].jt != b[i].jt || a[i].jf != b[i].jf || a[i].k != b[i].k)
+            return false;
     return true;
 }
 
@@ -57,7 +58,8 @@ TEST_CASE("deny_new_tasks compiles to the golden program", "[unit][seccomp]") {
     CHECK(same(compile(true, false), golden({56, 57, 58, 435})));
 }
 
-TEST_CASE("deny_inet_sockets compiles to the golden program (socket + io_uring)", "[unit][seccomp]") {
+TEST_CASE("deny_inet_sockets compiles to the golden program (socket + io_uring)",
+          "[unit][seccomp]") {
     CHECK(same(compile(false, true), golden({41, 425, 426, 427})));
 }
 
@@ -66,7 +68,8 @@ TEST_CASE("both policies compile to one ascending list", "[unit][seccomp]") {
     CHECK(compile(true, true).size() == kMaxSeccompInsns);
 }
 
-TEST_CASE("the emitted programs behave as the policy says on every syscall number", "[unit][seccomp]") {
+TEST_CASE("the emitted programs behave as the policy says on every syscall number",
+          "[unit][seccomp]") {
     const std::set<uint32_t> tasks = {56, 57, 58, 435}, sockets = {41, 425, 426, 427};
     for (int policy = 1; policy <= 3; ++policy) {
         bool t = policy & 1, s = policy & 2;
@@ -79,7 +82,8 @@ TEST_CASE("the emitted programs behave as the policy says on every syscall numbe
             CHECK(*r == (denied ? 0x00050001u : 0x7FFF0000u));
         }
         // x32 (bit 30) and anything above it: killed (D9).
-        for (uint32_t nr : {0x40000000u, 0x40000000u | 57, 0x40000000u | 41, 0x7fffffffu, 0xffffffffu}) {
+        for (uint32_t nr :
+             {0x40000000u, 0x40000000u | 57, 0x40000000u | 41, 0x7fffffffu, 0xffffffffu}) {
             CHECK(run_seccomp_bpf(prog, {nr, kX86_64}) == 0x80000000u);
         }
         // Any other architecture: killed before the number is even looked at.

@@ -121,7 +121,8 @@ struct Verdict {
     RefusalReason reason;
     std::string detail;
 };
-std::optional<Verdict> verify_frame(std::span<const uint8_t> frame, int control_fd = codec::kFdUnknown,
+std::optional<Verdict> verify_frame(std::span<const uint8_t> frame,
+                                    int control_fd = codec::kFdUnknown,
                                     int plan_fd = codec::kFdUnknown);
 
 // Hex helpers for digests.

@@ -62,18 +62,19 @@ struct PreparedLaunch {
 class PlanBuilder {
 public:
     explicit PlanBuilder(FdLayout layout = {});
-    PlanBuilder& exe(std::string path);             // the program (opened read-only)
-    PlanBuilder& exe_fd(UniqueFd fd);               // or an fd you opened
+    PlanBuilder& exe(std::string path); // the program (opened read-only)
+    PlanBuilder& exe_fd(UniqueFd fd);   // or an fd you opened
     PlanBuilder& argv(std::vector<std::string> argv);
     PlanBuilder& env(std::string name, std::string value);
     PlanBuilder& read_root(std::string path);
     PlanBuilder& write_root(std::string path);
-    PlanBuilder& system_roots();                    // system_exec_roots() that exist
+    PlanBuilder& system_roots(); // system_exec_roots() that exist
     PlanBuilder& seccomp(SeccompRequest request);
     PlanBuilder& user_namespace();
-    PlanBuilder& network_namespace();               // needs user_namespace()
-    PlanBuilder& cgroup(std::string dir);           // born in this cgroup2 directory
-    PlanBuilder& ids(const Digest& attempt_id, const Digest& plan_id, const Digest& h_a, const Digest& h_p);
+    PlanBuilder& network_namespace();     // needs user_namespace()
+    PlanBuilder& cgroup(std::string dir); // born in this cgroup2 directory
+    PlanBuilder& ids(const Digest& attempt_id, const Digest& plan_id, const Digest& h_a,
+                     const Digest& h_p);
     PreparedLaunch build();
 
 private:
@@ -96,17 +97,17 @@ private:
 };
 
 struct LaunchRequest {
-    std::string launcher;                 // path to bvisor-linux-launcher
-    Bytes frame;                          // the framed plan (put in a sealed memfd)...
-    std::optional<int> plan_fd;           // ...or this readable fd instead
-    std::vector<Grant> grants;            // fds at their slot numbers
+    std::string launcher;       // path to bvisor-linux-launcher
+    Bytes frame;                // the framed plan (put in a sealed memfd)...
+    std::optional<int> plan_fd; // ...or this readable fd instead
+    std::vector<Grant> grants;  // fds at their slot numbers
     FdLayout layout;
-    std::vector<std::string> extra_env;   // appended to the four BVISOR_* variables
-    bool capture_output = true;           // false: the workload shares our stdin/out/err
-    std::string stdin_data;               // when capturing: fed to the workload's stdin
-    std::optional<uid_t> run_as_uid;      // drop to this uid/gid (and no groups) first
+    std::vector<std::string> extra_env; // appended to the four BVISOR_* variables
+    bool capture_output = true;         // false: the workload shares our stdin/out/err
+    std::string stdin_data;             // when capturing: fed to the workload's stdin
+    std::optional<uid_t> run_as_uid;    // drop to this uid/gid (and no groups) first
     std::optional<gid_t> run_as_gid;
-    std::string join_cgroup_procs;        // write "0" to this cgroup.procs before exec
+    std::string join_cgroup_procs; // write "0" to this cgroup.procs before exec
     // Runs in the forked child right before exec; returns 0 or an errno. Must be
     // async-signal-safe.
     int (*pre_exec)(void*) = nullptr;
@@ -128,7 +129,8 @@ public:
     pid_t pid() const { return pid_; }
     // Reads until a transcript line starts with `prefix`; returns it (without the
     // newline), or nullopt at EOF or after `timeout`.
-    std::optional<std::string> wait_for_line(std::string_view prefix, std::chrono::milliseconds timeout);
+    std::optional<std::string> wait_for_line(std::string_view prefix,
+                                             std::chrono::milliseconds timeout);
     // Reads everything to EOF, reaps the launcher, and parses what it said.
     Observation finish();
     void kill(int sig);

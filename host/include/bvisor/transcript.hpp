@@ -12,8 +12,8 @@
 namespace bvisor {
 
 struct ChildFailure {
-    int err = 0;       // errno in the child, before exec
-    std::string step;  // userns_sync, signals, scrub, no_new_privs, landlock, seccomp, exec
+    int err = 0;      // errno in the child, before exec
+    std::string step; // userns_sync, signals, scrub, no_new_privs, landlock, seccomp, exec
 };
 
 struct ProcessEnd {
@@ -27,24 +27,24 @@ struct ProcessEnd {
 struct Observation {
     // --- from the transcript
     std::string transcript;
-    std::vector<LauncherState> states;          // state lines, in order (terminal included)
-    std::vector<std::string> notes;             // note lines without the "# "
-    std::vector<std::string> unknown_lines;     // neither a state nor a note
-    std::optional<LauncherState> terminal;      // the first terminal state line
-    std::optional<RefusalReason> refusal;       // # refusal=
-    std::string detail;                         // # detail=
-    std::string fault;                          // # fault: 
-    std::optional<bool> confinement_installed;  // # confinement=... installed=
-    std::optional<long> child_pid;              // # mechanism=clone3 child_pid=
-    std::optional<ProcessEnd> workload;         // # workload exit= / signal=
-    std::optional<ChildFailure> child_failure;  // # child errno= step=
-    std::optional<int> landlock_abi;            // # landlock abi=
+    std::vector<LauncherState> states;         // state lines, in order (terminal included)
+    std::vector<std::string> notes;            // note lines without the "# "
+    std::vector<std::string> unknown_lines;    // neither a state nor a note
+    std::optional<LauncherState> terminal;     // the first terminal state line
+    std::optional<RefusalReason> refusal;      // # refusal=
+    std::string detail;                        // # detail=
+    std::string fault;                         // # fault:
+    std::optional<bool> confinement_installed; // # confinement=... installed=
+    std::optional<long> child_pid;             // # mechanism=clone3 child_pid=
+    std::optional<ProcessEnd> workload;        // # workload exit= / signal=
+    std::optional<ChildFailure> child_failure; // # child errno= step=
+    std::optional<int> landlock_abi;           // # landlock abi=
 
     // --- from the spawner
-    ProcessEnd launcher;     // how the launcher process ended
-    std::string out;         // the workload's stdout (when captured)
-    std::string err;         // the workload's stderr (when captured)
-    bool timed_out = false;  // the spawner killed it
+    ProcessEnd launcher;    // how the launcher process ended
+    std::string out;        // the workload's stdout (when captured)
+    std::string err;        // the workload's stderr (when captured)
+    bool timed_out = false; // the spawner killed it
 
     bool has_state(LauncherState s) const;
     bool has_note(std::string_view prefix) const;
