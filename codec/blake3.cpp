@@ -118,6 +118,18 @@ Output parent_output(const uint32_t left[8], const uint32_t right[8]) {
     return o;
 }
 
+// The output of a chunk's last block (CHUNK_END; CHUNK_START too if it is the first).
+template <class Chunk> Output chunk_output(const Chunk& c) {
+    Output o;
+    for (int i = 0; i < 8; ++i)
+        o.cv[i] = c.cv[i];
+    copy_bytes(o.block, c.block, kBlockLen);
+    o.counter = c.counter;
+    o.block_len = c.block_len;
+    o.flags = c.flags | (c.blocks_compressed == 0 ? kChunkStart : 0) | kChunkEnd;
+    return o;
+}
+
 } // namespace
 
 Blake3::Blake3() { reset_chunk(0); }
@@ -172,15 +184,8 @@ void Blake3::update(const uint8_t* data, size_t len) {
     while (len > 0) {
         if (chunk_.len() == kChunkLen) {
             // The chunk is complete and more input follows, so it is not the root.
-            Output o;
-            for (int i = 0; i < 8; ++i)
-                o.cv[i] = chunk_.cv[i];
-            copy_bytes(o.block, chunk_.block, kBlockLen);
-            o.counter = chunk_.counter;
-            o.block_len = chunk_.block_len;
-            o.flags = chunk_.flags | (chunk_.blocks_compressed == 0 ? kChunkStart : 0) | kChunkEnd;
             uint32_t cv[8];
-            o.chaining_value(cv);
+            chunk_output(chunk_).chaining_value(cv);
             uint64_t total = chunk_.counter + 1;
             push_chunk_cv(cv, total);
             reset_chunk(total);
@@ -194,13 +199,7 @@ void Blake3::update(const uint8_t* data, size_t len) {
 }
 
 Digest Blake3::finalize() const {
-    Output o;
-    for (int i = 0; i < 8; ++i)
-        o.cv[i] = chunk_.cv[i];
-    copy_bytes(o.block, chunk_.block, kBlockLen);
-    o.counter = chunk_.counter;
-    o.block_len = chunk_.block_len;
-    o.flags = chunk_.flags | (chunk_.blocks_compressed == 0 ? kChunkStart : 0) | kChunkEnd;
+    Output o = chunk_output(chunk_);
     for (int remaining = cv_stack_len_; remaining > 0; --remaining) {
         uint32_t right[8];
         o.chaining_value(right);

@@ -167,45 +167,30 @@ namespace {
 int width_of(uint8_t lead, uint8_t base8) { return lead == base8 ? 1 : lead == base8 + 1 ? 2 : 4; }
 } // namespace
 
-bool Reader::map_header(uint32_t* ret_n) {
+// Maps and arrays share one header shape: a fix form (4-bit count) and 16/32-bit forms.
+bool Reader::container_header(uint8_t fix, uint8_t form16, const char* what, uint32_t* ret_n) {
     size_t at = pos_;
     if (!need(1, at)) return false;
     uint8_t b = in_.ptr[pos_];
-    if (b >= 0x80 && b <= 0x8f) {
+    if (b >= fix && b <= fix + 0x0f) {
         ++pos_;
         *ret_n = b & 0x0f;
         return true;
     }
-    if (b != 0xde && b != 0xdf) return fail_wrong_type(at, "map");
-    int w = b == 0xde ? 2 : 4;
+    if (b != form16 && b != form16 + 1) return fail_wrong_type(at, what);
+    int w = b == form16 ? 2 : 4;
     if (!need(1 + static_cast<size_t>(w), at)) return false;
     uint64_t n = be(at + 1, w);
     if ((w == 2 && n < 16) || (w == 4 && n <= 0xffff))
-        return fail(Error::NonCanonicalHeader, at, n, "map");
+        return fail(Error::NonCanonicalHeader, at, n, what);
     pos_ += 1 + static_cast<size_t>(w);
     *ret_n = static_cast<uint32_t>(n);
     return true;
 }
 
-bool Reader::array_header(uint32_t* ret_n) {
-    size_t at = pos_;
-    if (!need(1, at)) return false;
-    uint8_t b = in_.ptr[pos_];
-    if (b >= 0x90 && b <= 0x9f) {
-        ++pos_;
-        *ret_n = b & 0x0f;
-        return true;
-    }
-    if (b != 0xdc && b != 0xdd) return fail_wrong_type(at, "array");
-    int w = b == 0xdc ? 2 : 4;
-    if (!need(1 + static_cast<size_t>(w), at)) return false;
-    uint64_t n = be(at + 1, w);
-    if ((w == 2 && n < 16) || (w == 4 && n <= 0xffff))
-        return fail(Error::NonCanonicalHeader, at, n, "array");
-    pos_ += 1 + static_cast<size_t>(w);
-    *ret_n = static_cast<uint32_t>(n);
-    return true;
-}
+bool Reader::map_header(uint32_t* ret_n) { return container_header(0x80, 0xde, "map", ret_n); }
+
+bool Reader::array_header(uint32_t* ret_n) { return container_header(0x90, 0xdc, "array", ret_n); }
 
 bool Reader::str(Str* ret, uint64_t max_len) {
     size_t at = pos_;

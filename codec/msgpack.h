@@ -100,6 +100,7 @@ public:
 
 private:
     static constexpr uint32_t kPathMax = 6;
+    bool container_header(uint8_t fix, uint8_t form16, const char* what, uint32_t* ret_n);
     bool need(size_t n, size_t at);
     uint64_t be(size_t at, int bytes) const;
     void fill_where();

@@ -462,6 +462,18 @@ template <class F> size_t encode_with(uint8_t* out, size_t cap, Status* ret_stat
     return w.size();
 }
 
+// Runs one top-level reader over the whole input (exact consumption); *ret is written
+// only on success.
+template <class T, class F> Status decode_with(Bytes bytes, const char* root, T* ret, F read) {
+    Reader r(bytes);
+    if (root) r.push(root);
+    T out{};
+    read(r, &out);
+    Status st = finish(r);
+    if (st.ok()) *ret = out;
+    return st;
+}
+
 } // namespace
 
 // ------------------------------------------------------------------ public
@@ -496,43 +508,22 @@ Status write_frame_header(Bytes body, uint8_t header[kFrameHeaderBytes]) {
 }
 
 Status decode_body(Bytes body, PlanStorage* storage, DecodedPlan* ret) {
-    Reader r(body);
-    DecodedPlan out;
-    read_body(r, storage, &out);
-    Status st = finish(r);
-    if (st.ok()) *ret = out;
-    return st;
+    return decode_with(body, nullptr, ret,
+                       [&](Reader& r, DecodedPlan* out) { return read_body(r, storage, out); });
 }
 
 Status decode_lowering(Bytes bytes, PlanStorage* storage, Span<LoweringEntry>* ret) {
-    Reader r(bytes);
-    r.push("lowering");
-    Span<LoweringEntry> out;
-    read_lowering(r, storage, &out);
-    Status st = finish(r);
-    if (st.ok()) *ret = out;
-    return st;
+    return decode_with(bytes, "lowering", ret, [&](Reader& r, Span<LoweringEntry>* out) {
+        return read_lowering(r, storage, out);
+    });
 }
 
 Status decode_target(Bytes bytes, PlanStorage* storage, Target* ret) {
-    Reader r(bytes);
-    r.push("target");
-    Target out;
-    read_target(r, storage, &out);
-    Status st = finish(r);
-    if (st.ok()) *ret = out;
-    return st;
+    return decode_with(bytes, "target", ret,
+                       [&](Reader& r, Target* out) { return read_target(r, storage, out); });
 }
 
-Status decode_slot(Bytes bytes, Slot* ret) {
-    Reader r(bytes);
-    r.push("slot");
-    Slot out;
-    read_slot(r, &out);
-    Status st = finish(r);
-    if (st.ok()) *ret = out;
-    return st;
-}
+Status decode_slot(Bytes bytes, Slot* ret) { return decode_with(bytes, "slot", ret, read_slot); }
 
 size_t encode_body(const Plan& plan, uint8_t* out, size_t cap, Status* ret_status) {
     return encode_with(out, cap, ret_status, [&](Writer& w) { write_body(w, plan); });

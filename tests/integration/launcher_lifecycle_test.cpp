@@ -28,33 +28,16 @@ using S = LauncherState;
 namespace {
 
 bool process_alive(long pid) {
-    std::string stat;
-    try {
-        stat = read_file("/proc/" + std::to_string(pid) + "/stat");
-    } catch (...) {
-        return false;
-    }
+    std::string stat = proc_file(pid, "stat");
     // A zombie (state Z) has died; it only waits to be reaped.
     auto close_paren = stat.rfind(')');
     return close_paren != std::string::npos && stat.substr(close_paren + 2, 1) != "Z";
 }
 
-long child_pid_of(Launch& l) {
-    auto line = l.wait_for_line("# mechanism=clone3 child_pid=", std::chrono::seconds(20));
-    REQUIRE(line.has_value());
-    return std::stol(line->substr(line->rfind('=') + 1));
-}
-
 // ChildCreated is written before the child execs: wait until it has become `comm`.
 void wait_until_exec(long pid, const std::string& comm) {
-    for (int i = 0; i < 1000; ++i) {
-        try {
-            if (read_file("/proc/" + std::to_string(pid) + "/comm") == comm) return;
-        } catch (...) {
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    FAIL("pid " << pid << " never became " << comm);
+    INFO("pid " << pid << " never became " << comm);
+    REQUIRE(eventually([&] { return proc_file(pid, "comm") == comm; }));
 }
 
 // pre_exec hook: in the spawner's child, before exec'ing the launcher, make the three
@@ -119,7 +102,7 @@ TEST_CASE("termination signals sent to the launcher are forwarded to the workloa
         PlanBuilder b;
         b.exe("/bin/sleep").argv({"sleep", "30"});
         Launch l(make_request(b.build()));
-        long pid = child_pid_of(l);
+        long pid = child_pid(l);
         wait_until_exec(pid, "sleep\n");
         l.kill(sig);
         Observation o = l.finish();
@@ -136,17 +119,12 @@ TEST_CASE("the workload dies with the launcher (PDEATHSIG)", "[launcher][lifecyc
     PlanBuilder b;
     b.exe("/bin/sleep").argv({"sleep", "30"});
     Launch l(make_request(b.build()));
-    long pid = child_pid_of(l);
+    long pid = child_pid(l);
     wait_until_exec(pid, "sleep\n");
     REQUIRE(process_alive(pid));
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     l.kill(SIGKILL);
-    bool gone = false;
-    for (int i = 0; i < 500 && !gone; ++i) {
-        gone = !process_alive(pid);
-        if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    CHECK(gone);
+    CHECK(eventually([&] { return !process_alive(pid); }));
     Observation o = l.finish();
     CHECK_FALSE(o.launcher.exited);
     CHECK(o.launcher.signal == SIGKILL);

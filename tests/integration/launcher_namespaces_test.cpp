@@ -200,9 +200,7 @@ TEST_CASE("netns: the host sees only lo in /proc/<pid>/net/dev of the workload",
                               .user_namespace()
                               .network_namespace()
                               .build()));
-    auto mechanism = l.wait_for_line("# mechanism=clone3 child_pid=", std::chrono::seconds(20));
-    REQUIRE(mechanism.has_value());
-    long pid = std::stol(mechanism->substr(mechanism->rfind('=') + 1));
+    long pid = child_pid(l);
     // Written once execveat has succeeded: the workload is in its namespace now.
     REQUIRE(
         l.wait_for_line("# network_namespace=empty_netns", std::chrono::seconds(20)).has_value());

@@ -8,24 +8,13 @@
 #include <catch2/matchers/catch_matchers_string.hpp>
 
 #include <csignal>
-#include <thread>
 
 using namespace bvisor;
 using namespace bvisor::test;
 using Catch::Matchers::ContainsSubstring;
 using S = LauncherState;
 
-namespace {
-
-std::string proc_status(long pid) {
-    try {
-        return read_file("/proc/" + std::to_string(pid) + "/status");
-    } catch (...) {
-        return "";
-    }
-}
-
-} // namespace
+namespace {} // namespace
 
 TEST_CASE("deny_new_tasks: the workload cannot fork; the host sees Seccomp: 2",
           "[launcher][seccomp]") {
@@ -42,15 +31,12 @@ TEST_CASE("deny_new_tasks: the workload cannot fork; the host sees Seccomp: 2",
                               " ]; do :; done; /bin/true && echo after_fork=ok");
         if (confined) b.seccomp(SeccompRequest{true, false});
         Launch l(make_request(b.build(), as(who)));
-        auto line = l.wait_for_line("# mechanism=clone3 child_pid=", std::chrono::seconds(20));
-        REQUIRE(line.has_value());
-        long pid = std::stol(line->substr(line->rfind('=') + 1));
+        long pid = child_pid(l);
         std::string status;
-        for (int i = 0; i < 1000; ++i) {
-            status = proc_status(pid);
-            if (status.find("Name:\tsh\n") != std::string::npos) break; // exec'd
-            std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        }
+        eventually([&] { // until it has exec'd
+            status = proc_file(pid, "status");
+            return status.find("Name:\tsh\n") != std::string::npos;
+        });
         CHECK_THAT(status, ContainsSubstring(confined ? "Seccomp:\t2\n" : "Seccomp:\t0\n"));
         write_file(go, "");
         Observation o = l.finish();

@@ -12,7 +12,6 @@
 #include <spawn.h>
 #include <sys/wait.h>
 #include <sstream>
-#include <thread>
 #include <unistd.h>
 
 using namespace bvisor;
@@ -37,14 +36,6 @@ std::string fs_link(const std::string& path) {
     char buf[256] = {};
     ssize_t n = ::readlink(path.c_str(), buf, sizeof buf - 1);
     return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "?";
-}
-
-std::string comm_of(long pid) {
-    try {
-        return read_file("/proc/" + std::to_string(pid) + "/comm");
-    } catch (...) {
-        return "";
-    }
 }
 
 } // namespace
@@ -158,22 +149,11 @@ TEST_CASE("the workload holds only stdio (ELF: the exe fd is close-on-exec, D5)"
         PlanBuilder b;
         b.exe("/bin/sleep").argv({"sleep", "0.5"});
         Launch l(make_request(b.build(), std::move(opts)));
-        auto line = l.wait_for_line("# mechanism=clone3 child_pid=", std::chrono::seconds(20));
-        REQUIRE(line.has_value());
-        long pid = std::stol(line->substr(line->find('=', 15) + 1));
+        long pid = child_pid(l);
         // Wait until the child is `sleep`, past its dynamic loader (which opens its
         // libraries as fd 3 for a moment), blocked in clock_nanosleep (230).
-        auto in_nanosleep = [&] {
-            try {
-                return read_file("/proc/" + std::to_string(pid) + "/syscall").rfind("230 ", 0) == 0;
-            } catch (...) {
-                return false;
-            }
-        };
-        for (int i = 0; i < 400 && !in_nanosleep(); ++i)
-            std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        REQUIRE(comm_of(pid) == "sleep\n");
-        REQUIRE(in_nanosleep());
+        REQUIRE(eventually([&] { return proc_file(pid, "syscall").rfind("230 ", 0) == 0; }));
+        REQUIRE(proc_file(pid, "comm") == "sleep\n");
         std::set<int> fds = open_fds_of(pid);
         Observation o = l.finish();
         INFO(show(o));

@@ -4,6 +4,7 @@
 #include <catch2/catch_test_macros.hpp>
 
 #include <sstream>
+#include <thread>
 #include <unistd.h>
 
 namespace bvisor::test {
@@ -66,6 +67,28 @@ PlanBuilder probe(std::vector<std::string> args) {
     PlanBuilder b;
     b.exe(reachable_copy(bin_dir() + "/bvisor-test-probe")).argv(std::move(args));
     return b;
+}
+
+long child_pid(Launch& l) {
+    auto line = l.wait_for_line("# mechanism=clone3 child_pid=", std::chrono::seconds(20));
+    REQUIRE(line.has_value());
+    return std::stol(line->substr(line->rfind('=') + 1));
+}
+
+std::string proc_file(long pid, const std::string& name) {
+    try {
+        return read_file("/proc/" + std::to_string(pid) + "/" + name);
+    } catch (...) {
+        return "";
+    }
+}
+
+bool eventually(const std::function<bool()>& done) {
+    for (int i = 0; i < 1000; ++i) {
+        if (done()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return done();
 }
 
 void give_to(const Who& who, const std::string& path) {

@@ -12,6 +12,7 @@
 
 #include "bvisor/spawn.hpp"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,13 @@ PlanBuilder shell(const std::string& script);
 
 // A PlanBuilder for build/bin/bvisor-test-probe ARGS (a copy uid 65534 can execute).
 PlanBuilder probe(std::vector<std::string> args);
+
+// Waits for the "# mechanism=clone3 child_pid=" line and returns the pid (REQUIREs it).
+long child_pid(Launch& l);
+// /proc/<pid>/<name>, or "" when the process (or the file) is gone.
+std::string proc_file(long pid, const std::string& name);
+// Polls `done` every 5 ms for up to 5 s; true once it holds.
+bool eventually(const std::function<bool()>& done);
 
 // Makes `path` (a test directory) owned by the identity, so it can write there.
 void give_to(const Who& who, const std::string& path);
