@@ -195,3 +195,50 @@ TEST_CASE("landlock: the workload cannot read what it could read without it",
         CHECK(shut.terminal == LauncherState::ExecSucceeded);
     }
 }
+
+TEST_CASE("landlock: roots and the exe may be O_PATH descriptors", "[launcher][landlock]") {
+    BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock ABI " << landlock_abi() << " < 3");
+    TempDir dir("opath");
+    std::string ro = dir.mkdir("ro"), rw = dir.mkdir("rw");
+    write_file(ro + "/in", "O_PATH-ROOT");
+    PreparedLaunch p = shell("cat " + ro + "/in > " + rw + "/out").system_roots().build();
+    // Replace the exe and add both roots as O_PATH fds.
+    for (auto& g : p.grants)
+        if (g.slot == 10) g.fd = UniqueFd(::open("/bin/sh", O_PATH | O_CLOEXEC));
+    p.grants.push_back(Grant{15, UniqueFd(::open(ro.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC))});
+    p.grants.push_back(Grant{16, UniqueFd(::open(rw.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC))});
+    p.body.descriptor_table.push_back(DescriptorSlot{15, Role::ReadRoot, Kind::Directory, false});
+    p.body.descriptor_table.push_back(DescriptorSlot{16, Role::WriteRoot, Kind::Directory, false});
+    LaunchBody body = p.body;
+    Observation o = launch_frame(encode_frame(body), std::move(p.grants));
+    INFO(show(o));
+    CHECK(o.terminal == LauncherState::ExecSucceeded);
+    CHECK(read_file(rw + "/out") == "O_PATH-ROOT");
+    CHECK(o.confinement_installed == true);
+}
+
+TEST_CASE("landlock: a #! script runs confined (its interpreter reads it through /dev/fd)",
+          "[launcher][landlock]") {
+    Who who = BOTH_IDENTITIES;
+    INFO(who.name());
+    require_identity(who);
+    BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock ABI " << landlock_abi() << " < 3");
+    TempDir dir("llscript");
+    std::string ro = dir.mkdir("ro"), rw = dir.mkdir("rw");
+    give_to(who, rw);
+    write_file(ro + "/job.sh",
+               "#!/bin/sh\necho from-script > " + rw + "/out\ncat " + dir / "secret" + "\n", 0755);
+    write_file(dir / "secret", "SCRIPT-SECRET");
+    PlanBuilder b;
+    b.exe(ro + "/job.sh")
+        .argv({"job.sh"})
+        .env("PATH", "/usr/bin:/bin")
+        .read_root(ro)
+        .write_root(rw)
+        .system_roots();
+    Observation o = launch(b.build(), as(who));
+    INFO(show(o));
+    CHECK(o.terminal == LauncherState::ExecSucceeded);
+    CHECK(read_file(rw + "/out") == "from-script\n");
+    CHECK(o.out.find("SCRIPT-SECRET") == std::string::npos);
+}
