@@ -90,7 +90,14 @@ struct Options {
     std::vector<std::string> command;
 };
 
+void write_status(const Options& o, const bvisor::Observation& obs, bool have_obs);
+
+// Set once the options are known, so that a failure before the launch still writes
+// the --json-status object (every fact null: nothing ran).
+const Options* g_status_options = nullptr;
+
 [[noreturn]] void fail(int code, const std::string& line) {
+    if (g_status_options) write_status(*g_status_options, bvisor::Observation{}, false);
     std::fprintf(stderr, "bvisor-run: %s\n", line.c_str());
     std::exit(code);
 }
@@ -334,6 +341,7 @@ void forward(int sig) {
 
 int main(int argc, char** argv) {
     Options o = parse_args(argc, argv);
+    g_status_options = &o;
     if (o.launcher.empty()) o.launcher = self_dir() + "/bvisor-linux-launcher";
     if (!o.dry_run && ::access(o.launcher.c_str(), X_OK) != 0)
         fail(kExitFailed,
@@ -428,12 +436,12 @@ int main(int argc, char** argv) {
         }
         obs = launch.finish();
     } catch (const std::exception& e) {
-        write_status(o, obs, false);
-        fail(kExitFailed, e.what());
+        fail(kExitFailed, e.what()); // writes the all-null status
     }
 
     if (o.transcript) std::fputs(obs.transcript.c_str(), stderr);
     write_status(o, obs, true);
+    g_status_options = nullptr; // written: fail() below must not overwrite it
 
     if (obs.terminal == LauncherState::ExecSucceeded && obs.workload) {
         if (obs.workload->exited) return obs.workload->code;

@@ -247,6 +247,23 @@ TEST_CASE("bvisor-run --json-status: one object with every fact, null when absen
     CHECK(lines(fd.out) == 1);
 }
 
+TEST_CASE("bvisor-run --json-status when nothing was launched: every fact null", "[tools][run]") {
+    TempDir dir("jsonnull");
+    std::string path = dir / "status.json";
+    auto r = bvisor_run({"--json-status", path, "--ro", "/no/such/dir", "--", "true"});
+    CHECK(r.exit_code == 125);
+    auto j = nlohmann::json::parse(read_file(path));
+    for (const char* key : {"terminal", "refusal", "detail", "fault", "confinement_installed",
+                            "workload", "launcher_exit"}) {
+        INFO(key);
+        CHECK(j.contains(key));
+        CHECK(j[key].is_null());
+    }
+    auto nf = bvisor_run({"--json-status", path, "--", "no-such-program-anywhere"});
+    CHECK(nf.exit_code == 127);
+    CHECK(nlohmann::json::parse(read_file(path))["terminal"].is_null());
+}
+
 TEST_CASE("bvisor-run --json-status for a refusal", "[tools][run]") {
     TempDir dir("jsonref");
     std::string path = dir / "status.json";
