@@ -246,6 +246,7 @@ def main():
     host_cxxflags = H["cxxflags"] + warnings
     variants = tc["variants"]
     F = tc["fuzz"]
+    A = tc["afl"]
 
     # Probe every required flag with the real compiler, in a scratch directory.
     with tempfile.TemporaryDirectory() as tmp:
@@ -306,6 +307,10 @@ def main():
         n.variable("%s_ldflags" % name, flags(v["ldflags"]))
     n.variable("fuzz_cxxflags", flags(F["cxxflags"] + warnings))
     n.variable("fuzz_ldflags", flags(F["ldflags"]))
+    n.variable("afl_cxx", A["cxx"])
+    n.variable("afl_cxxflags", flags(A["cxxflags"] + warnings))
+    n.variable("afl_ldflags", flags(A["ldflags"]))
+    n.variable("afl_driver", A["driver"])
     n.variable("catch2_libs", " ".join(tc["catch2"]["libs"]))
     n.newline()
 
@@ -329,6 +334,11 @@ def main():
     n.rule("cxx_fuzz", "$cxx $fuzz_cxxflags $extra -MD -MF $out.d -c $in -o $out",
            "CXX(fuzz) $in", depfile="$out.d", deps="gcc")
     n.rule("link_fuzz", "$cxx $fuzz_ldflags $in $libs -o $out", "LINK(fuzz) $out")
+    # AFL_QUIET: afl-clang-fast prints a banner per compile otherwise.
+    n.rule("cxx_afl", "AFL_QUIET=1 $afl_cxx $afl_cxxflags $extra -MD -MF $out.d -c $in -o $out",
+           "CXX(afl) $in", depfile="$out.d", deps="gcc")
+    n.rule("link_afl", "AFL_QUIET=1 $afl_cxx $afl_ldflags $in $afl_driver -o $out",
+           "LINK(afl) $out")
     n.rule("ar", "rm -f $out && ar crsD $out $in", "AR $out")
     n.rule("lint", "toolchain/lint.sh && touch $out", "LINT")
     n.rule("man", "python3 toolchain/mkman.py $in %s $out" % version, "MAN $out")
@@ -431,6 +441,26 @@ def main():
             n.build(out, "link_fuzz", [o] + fobjs_lib)
             fuzz_bins.append(out)
         n.build("fuzz", "phony", fuzz_bins)
+        n.newline()
+
+        # Always written, whether or not afl++ is installed (build.ninja must not depend
+        # on it), and kept out of `default`, `all` and `check`: only `ninja fuzz-afl`
+        # needs afl-clang-fast++.
+        n.comment("--- AFL++ harnesses for the same targets (afl-clang-fast++, ASan + UBSan,")
+        n.comment("--- libAFLDriver.a calls LLVMFuzzerTestOneInput); not in default, all or check")
+        aobjs_lib = []
+        for src in codec_srcs + hostlib_srcs + fuzz_targets:
+            o = obj_of("fuzz-afl", src)
+            n.build(o, "cxx_afl", src)
+            aobjs_lib.append(o)
+        afl_bins = []
+        for src in fuzz_entries:
+            o = obj_of("fuzz-afl", src)
+            n.build(o, "cxx_afl", src)
+            out = "%s/fuzz-afl/%s" % (BUILD, os.path.splitext(os.path.basename(src))[0])
+            n.build(out, "link_afl", [o] + aobjs_lib)
+            afl_bins.append(out)
+        n.build("fuzz-afl", "phony", afl_bins)
         n.newline()
 
     # ---------------------------------------------------------------- checks

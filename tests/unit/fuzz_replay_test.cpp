@@ -1,7 +1,8 @@
-// Replays every checked-in fuzz corpus input (tests/fuzz/corpus/<target>/) through
-// its fuzz target, with each input placed flush against a PROT_NONE page so that an
-// over-read crashes even without ASan. A crash or a failed property aborts the run.
+// Replays every checked-in fuzz corpus input (tests/fuzz/corpus/<target>/: decode,
+// transcript) through its fuzz target, with each input placed flush against a PROT_NONE page so
+// that an over-read crashes even without ASan. A crash or a failed property aborts the run.
 #include "../fuzz/decode_target.hpp"
+#include "../fuzz/transcript_target.hpp"
 #include "../support/env.hpp"
 
 #include <catch2/catch_test_macros.hpp>
@@ -62,6 +63,40 @@ TEST_CASE("truncations and bit flips of the decode corpus replay cleanly", "[uni
             with_guarded_copy(m, bvisor::fuzz::decode_one);
             ++n;
         }
+    }
+    CHECK(n > 100);
+}
+
+TEST_CASE("the transcript fuzz corpus replays cleanly", "[unit][fuzz]") {
+    size_t n = replay("tests/fuzz/corpus/transcript", bvisor::fuzz::transcript_one);
+    CHECK(n >= 10);
+}
+
+TEST_CASE("every prefix and line-ending variant of the transcript corpus replays cleanly",
+          "[unit][fuzz]") {
+    size_t n = 0;
+    for (const auto& entry : fs::directory_iterator(source_path("tests/fuzz/corpus/transcript"))) {
+        std::string bytes = read_file(entry.path().string());
+        // Every cut (a transcript the host read while the launcher was still writing),
+        // up to the first 600 bytes.
+        for (size_t cut = 0; cut <= bytes.size() && cut < 600; ++cut) {
+            with_guarded_copy(bytes.substr(0, cut), bvisor::fuzz::transcript_one);
+            ++n;
+        }
+        // CRLF endings and padded lines: the trimming rule and the exact-line rule differ.
+        std::string crlf, padded;
+        for (char c : bytes) {
+            if (c == '\n') {
+                crlf += "\r\n";
+                padded += " \t\n";
+            } else {
+                crlf += c;
+                padded += c;
+            }
+        }
+        with_guarded_copy(crlf, bvisor::fuzz::transcript_one);
+        with_guarded_copy(padded, bvisor::fuzz::transcript_one);
+        n += 2;
     }
     CHECK(n > 100);
 }
