@@ -277,7 +277,8 @@ def main():
     integration_srcs = listdir("tests/integration", ".cpp")
     probe_srcs = listdir("tests/probe", ".cpp")
     fuzz_srcs = listdir("tests/fuzz", ".cpp")
-    bench_srcs = listdir("tests/bench", ".cpp")
+    # nop_static.cpp is the bench's static no-op workload, built like the launcher.
+    bench_srcs = [s for s in listdir("tests/bench", ".cpp") if not s.endswith("nop_static.cpp")]
     fuzz_entries = [s for s in fuzz_srcs if s.endswith("_fuzz.cpp")]
     fuzz_targets = [s for s in fuzz_srcs if not s.endswith("_fuzz.cpp")]
 
@@ -373,6 +374,13 @@ def main():
     n.build(BUILD + "/bin/bvisor-linux-launcher", "check_launcher",
             BUILD + "/launcher/bvisor-linux-launcher.unchecked",
             implicit=["toolchain/check-launcher.sh"])
+    # A static do-nothing program built exactly like the launcher: the bench's floor for
+    # "exec one small static binary", with and without the launcher in front of it.
+    nop_src = "tests/bench/nop_static.cpp"
+    if os.path.exists(os.path.join(ROOT, nop_src)):
+        nop_obj = obj_of("launcher", nop_src)
+        n.build(nop_obj, "cxx_launcher", nop_src, order_only=[kinc + "/.stamp"])
+        n.build(BUILD + "/bench/nop-static", "link_launcher", [nop_obj])
     tobjs = launcher_objs("launcher-testhooks", "-DBVISOR_TEST_HOOKS=1")
     n.build(BUILD + "/launcher-testhooks/bvisor-linux-launcher.unchecked", "link_launcher",
             tobjs)
@@ -426,20 +434,26 @@ def main():
         n.newline()
 
     # ---------------------------------------------------------------- fuzz
+    def fuzz_engine(vdir, cxx_rule, link_rule):
+        """Objects and one binary per fuzz entry point for one engine; returns the binaries."""
+        lib_objs = []
+        for src in codec_srcs + hostlib_srcs + fuzz_targets:
+            o = obj_of(vdir, src)
+            n.build(o, cxx_rule, src)
+            lib_objs.append(o)
+        bins = []
+        for src in fuzz_entries:
+            o = obj_of(vdir, src)
+            n.build(o, cxx_rule, src)
+            out = "%s/%s/%s" % (BUILD, vdir, os.path.splitext(os.path.basename(src))[0])
+            n.build(out, link_rule, [o] + lib_objs)
+            bins.append(out)
+        return bins
+
     fuzz_bins = []
     if fuzz_entries:
         n.comment("--- libFuzzer targets (clang, ASan + UBSan)")
-        fobjs_lib = []
-        for src in codec_srcs + hostlib_srcs + fuzz_targets:
-            o = obj_of("fuzz", src)
-            n.build(o, "cxx_fuzz", src)
-            fobjs_lib.append(o)
-        for src in fuzz_entries:
-            o = obj_of("fuzz", src)
-            n.build(o, "cxx_fuzz", src)
-            out = "%s/fuzz/%s" % (BUILD, os.path.splitext(os.path.basename(src))[0])
-            n.build(out, "link_fuzz", [o] + fobjs_lib)
-            fuzz_bins.append(out)
+        fuzz_bins = fuzz_engine("fuzz", "cxx_fuzz", "link_fuzz")
         n.build("fuzz", "phony", fuzz_bins)
         n.newline()
 
@@ -448,19 +462,7 @@ def main():
         # needs afl-clang-fast++.
         n.comment("--- AFL++ harnesses for the same targets (afl-clang-fast++, ASan + UBSan,")
         n.comment("--- libAFLDriver.a calls LLVMFuzzerTestOneInput); not in default, all or check")
-        aobjs_lib = []
-        for src in codec_srcs + hostlib_srcs + fuzz_targets:
-            o = obj_of("fuzz-afl", src)
-            n.build(o, "cxx_afl", src)
-            aobjs_lib.append(o)
-        afl_bins = []
-        for src in fuzz_entries:
-            o = obj_of("fuzz-afl", src)
-            n.build(o, "cxx_afl", src)
-            out = "%s/fuzz-afl/%s" % (BUILD, os.path.splitext(os.path.basename(src))[0])
-            n.build(out, "link_afl", [o] + aobjs_lib)
-            afl_bins.append(out)
-        n.build("fuzz-afl", "phony", afl_bins)
+        n.build("fuzz-afl", "phony", fuzz_engine("fuzz-afl", "cxx_afl", "link_afl"))
         n.newline()
 
     # ---------------------------------------------------------------- checks
@@ -485,9 +487,10 @@ def main():
     n.build("install", "run", implicit=launchers + release + [man, "toolchain/install.sh"], variables={
         "command": "toolchain/install.sh", "description": "INSTALL (PREFIX=$${PREFIX:-/usr/local} DESTDIR=$${DESTDIR})"})
     if bench_srcs:
-        n.build("bench", "run", implicit=launchers + release, variables={
-            "command": "%s/bin/bvisor-bench --launcher %s/bin/bvisor-linux-launcher --out %s/bench/BENCHMARKS.md"
-                       % (BUILD, BUILD, BUILD),
+        n.build("bench", "run", implicit=launchers + release + [BUILD + "/bench/nop-static"], variables={
+            "command": "%s/bin/bvisor-bench --launcher %s/bin/bvisor-linux-launcher"
+                       " --nop %s/bench/nop-static --out %s/bench/BENCHMARKS.md"
+                       % (BUILD, BUILD, BUILD, BUILD),
             "description": "BENCH"})
     n.build("repro", "run", implicit=launchers + ["toolchain/check-repro.sh"], variables={
         "command": "toolchain/check-repro.sh", "description": "REPRO"})

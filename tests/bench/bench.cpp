@@ -7,7 +7,11 @@
 // ratios taken within this one run. Syscall counts come from strace (deterministic);
 // the launcher's peak RSS from wait4; decode+verify times from the codec in-process.
 //
-//   bvisor-bench --launcher PATH [--rounds N] [--out FILE]
+//   bvisor-bench --launcher PATH [--nop PATH] [--rounds N] [--out FILE]
+//
+// --nop names a static do-nothing program (build/bench/nop-static): with it, a
+// "where the time goes" table separates the launcher path's fixed cost from the
+// workload's own start-up, and shows the same launches confined to one CPU.
 #include "../support/kernel.hpp"
 
 #include "bvisor/spawn.hpp"
@@ -28,6 +32,7 @@
 #include <spawn.h>
 #include <sstream>
 #include <string>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -41,6 +46,7 @@ using namespace bvisor;
 using Clock = std::chrono::steady_clock;
 
 std::string g_launcher;
+std::string g_nop;
 int g_rounds = 300;
 
 struct Stats {
@@ -142,6 +148,24 @@ PlanBuilder true_plan() {
     PlanBuilder b;
     b.exe("/bin/true").argv({"true"}).env("PATH", "/usr/bin:/bin");
     return b;
+}
+
+// Runs `fn` with this process (and so every process it starts) allowed on one CPU
+// only, then restores the previous affinity.
+RunResult on_one_cpu(const std::function<RunResult()>& fn) {
+    cpu_set_t old, one;
+    if (::sched_getaffinity(0, sizeof old, &old) != 0) return fn();
+    CPU_ZERO(&one);
+    for (int c = 0; c < CPU_SETSIZE; ++c) {
+        if (CPU_ISSET(c, &old)) {
+            CPU_SET(c, &one);
+            break;
+        }
+    }
+    ::sched_setaffinity(0, sizeof one, &one);
+    RunResult r = fn();
+    ::sched_setaffinity(0, sizeof old, &old);
+    return r;
 }
 
 // ---------------------------------------------------------------- temp dirs
@@ -324,12 +348,16 @@ int main(int argc, char** argv) {
         std::string a = argv[i];
         if (a == "--launcher" && i + 1 < argc)
             g_launcher = argv[++i];
+        else if (a == "--nop" && i + 1 < argc)
+            g_nop = argv[++i];
         else if (a == "--rounds" && i + 1 < argc)
             g_rounds = std::atoi(argv[++i]);
         else if (a == "--out" && i + 1 < argc)
             out_path = argv[++i];
         else {
-            std::fprintf(stderr, "usage: bvisor-bench --launcher PATH [--rounds N] [--out FILE]\n");
+            std::fprintf(
+                stderr,
+                "usage: bvisor-bench --launcher PATH [--nop PATH] [--rounds N] [--out FILE]\n");
             return 2;
         }
     }
@@ -433,6 +461,56 @@ int main(int argc, char** argv) {
            << " |\n";
     }
     if (!have_bwrap) md << "\n(bubblewrap is not installed: `toolchain/install-deps.sh bench`.)\n";
+
+    // --- 1b. where the time goes: the fixed cost, and the same launches on one CPU
+    if (!g_nop.empty() && can_landlock) {
+        Prepared nop = prepare("launcher: scrub + exec of a static no-op",
+                               PlanBuilder().exe(g_nop).argv({"nop"}));
+        const Prepared& confined = plans[1]; // scrub + landlock + exec of /bin/true
+        std::vector<Row> where;
+        where.push_back(Row{"bare static no-op (posix_spawn)",
+                            [] {
+                                return RunResult{spawn_and_wait({g_nop}), 0};
+                            },
+                            {},
+                            {}});
+        where.push_back(Row{nop.name, [&nop] { return launch_once(nop); }, {}, {}});
+        where.push_back(
+            Row{"bare `/bin/true`, one CPU",
+                [] {
+                    return on_one_cpu([] { return RunResult{spawn_and_wait({"/bin/true"}), 0}; });
+                },
+                {},
+                {}});
+        where.push_back(
+            Row{"launcher: scrub + landlock + exec, one CPU",
+                [&confined] { return on_one_cpu([&confined] { return launch_once(confined); }); },
+                {},
+                {}});
+        run_alternating(where, g_rounds);
+        double nop_bare = stats_of(where[0].ms).median;
+        double nop_launch = stats_of(where[1].ms).median;
+        double one_bare = stats_of(where[2].ms).median;
+        md << "\n### Where the time goes\n\n"
+           << g_rounds
+           << " more alternating rounds. A static no-op program (built like the launcher) has "
+              "no dynamic loader to run, so its two rows isolate the launcher path's fixed "
+              "cost: one more exec, a clone3, the transcript and the host's plan memfd and "
+              "socketpair. The one-CPU rows run the same launches with the whole process tree "
+              "allowed on a single CPU (sched_setaffinity), so no wake-up crosses CPUs.\n\n"
+           << "| configuration | median ms | p10 - p90 ms | x its bare row |\n"
+              "| --- | --- | --- | --- |\n";
+        const double base[4] = {nop_bare, nop_bare, one_bare, one_bare};
+        for (size_t i = 0; i < where.size(); ++i) {
+            Stats st = stats_of(where[i].ms);
+            md << "| " << where[i].name << " | " << fmt(st.median) << " | " << fmt(st.p10) << " - "
+               << fmt(st.p90) << " | " << fmt(st.median / base[i]) << " |\n";
+        }
+        md << "\nFixed cost of the launcher path (no-op through the launcher minus bare no-op): "
+           << fmt(nop_launch - nop_bare, 3) << " ms. Added to bare `/bin/true` (" << fmt(bare, 3)
+           << " ms) that alone predicts " << fmt((bare + nop_launch - nop_bare) / bare)
+           << "x; the 1.3x target allows " << fmt(0.3 * bare, 3) << " ms.\n";
+    }
 
     // --- 2. syscalls and RSS
     md << "\n## Syscalls per launch and peak RSS\n\n";
