@@ -3,7 +3,9 @@
 // Everything the child needs is prepared by the coordinator before clone3 and handed
 // over in a ChildPlan; the child only interprets it. In the child: no allocation, no
 // locks, no libc calls (musl's cached thread state belongs to the parent), only raw
-// syscalls from launcher/sys/. Any failure is reported as one {step, errno} record on
+// syscalls from launcher/sys/. Without a user namespace the child shares the
+// coordinator's memory (CLONE_VM | CLONE_VFORK) until its execveat: it writes nothing
+// but its own stack. Any failure is reported as one {step, errno} record on
 // the launcher's own close-on-exec error pipe, then _exit(127). EOF on that pipe
 // without a record means execveat succeeded.
 #pragma once

@@ -50,6 +50,9 @@ char* g_envp[codec::kMaxStrings + 1];
 codec::BpfInsn g_filter[codec::kMaxSeccompInsns];
 struct sock_fprog g_fprog;
 launcher::ChildPlan g_child;
+// The child's stack when it shares our memory (CLONE_VM): run_child needs well under
+// 4 KiB; only the pages it touches become resident.
+alignas(16) char g_child_stack[64 * 1024];
 
 [[noreturn]] void no_control_channel() {
     static const char kMsg[] = "bvisor-linux-launcher: no usable control channel fd\n";
@@ -108,6 +111,11 @@ void build_exec_strings(const codec::Target& t) {
         *out++ = '\0';
     }
     g_envp[t.envp.len] = nullptr;
+}
+
+// The child's first C++ frame, called by the clone3 trampoline on the child's stack.
+[[noreturn]] void child_entry(const void* plan) {
+    launcher::run_child(*static_cast<const launcher::ChildPlan*>(plan));
 }
 
 void keep_fd(launcher::ChildPlan& p, int fd) {
@@ -286,14 +294,26 @@ int main(int, char**, char** envp) {
     // --- clone3: one child, in its namespaces and cgroup from birth.
     struct clone_args args = {};
     args.exit_signal = kSigChld;
-    if (target.user_namespace) args.flags |= CLONE_NEWUSER;
+    if (!target.user_namespace) {
+        // Without a rendezvous the child needs nothing from us until it has exec'd, so
+        // it borrows our memory instead of copying it (what posix_spawn does): no page
+        // tables to copy, no copy-on-write faults afterwards; about 0.08 ms per launch
+        // here. CLONE_VFORK holds us until its execveat succeeded or it exited, so
+        // nothing of ours runs while it shares our memory. It runs on its own stack.
+        args.flags |= CLONE_VM | CLONE_VFORK;
+        args.stack = reinterpret_cast<uint64_t>(g_child_stack);
+        args.stack_size = sizeof g_child_stack;
+    } else {
+        // The child waits for its uid/gid maps, which we write while it waits: it
+        // must not hold us, so it gets its own copy of our memory.
+        args.flags |= CLONE_NEWUSER;
+    }
     if (target.network_namespace) args.flags |= CLONE_NEWNET;
     if (cgroup_fd >= 0) {
         args.flags |= CLONE_INTO_CGROUP;
         args.cgroup = static_cast<uint64_t>(cgroup_fd);
     }
-    long pid = sys::sys_clone3(&args);
-    if (pid == 0) run_child(g_child); // never returns
+    long pid = sys::sys_clone3_call(&args, child_entry, &g_child); // the child never returns
     if (pid < 0) {
         (void)sys::sys_rt_sigprocmask(sys::kSigSetmask, &signals.saved_mask, nullptr);
         g_transcript.os_fault("clone3", pid);

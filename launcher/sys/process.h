@@ -12,11 +12,18 @@
 
 namespace bvisor::sys {
 
-// clone3(2), Linux 5.3 (CLONE_INTO_CGROUP: 5.7). Without CLONE_VM the child runs on a
-// copy of our stack, so returning from this inline function in both processes is
-// safe. Returns the child's pid in the parent, 0 in the child, or -errno.
-static inline long sys_clone3(struct clone_args* args) {
-    return raw2(__NR_clone3, arg(args), sizeof(*args));
+// clone3(2), Linux 5.3 (CLONE_INTO_CGROUP: 5.7), with the child started in a function.
+// The child never returns from this call: it calls child(arg) on `args->stack` (or, when
+// args->stack is 0, on its copy of our stack) and exit_group(127)s if that returns. That
+// is what makes CLONE_VM safe: a child sharing our memory must not unwind frames the
+// parent will return through. Returns the child's pid in the parent, or -errno.
+// Implemented in process.cpp (assembly: the child's first instructions run on a stack
+// the compiler knows nothing about).
+extern "C" long bvisor_sys_clone3_call(struct clone_args* args, size_t size,
+                                       void (*child)(const void* arg), const void* arg);
+static inline long sys_clone3_call(struct clone_args* args, void (*child)(const void*),
+                                   const void* arg) {
+    return bvisor_sys_clone3_call(args, sizeof(*args), child, arg);
 }
 
 // execveat(2), Linux 3.19: with AT_EMPTY_PATH and path "" it executes the file that
