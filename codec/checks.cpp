@@ -31,6 +31,10 @@ const char* required_kinds(Role r, Kind k) {
     switch (r) {
     case Role::ReadRoot:
     case Role::WriteRoot:
+        // Single-file roots are an extension (section 11); upstream refuses them here.
+        return (k == Kind::Directory || k == Kind::Regular || k == Kind::CharDevice)
+                   ? nullptr
+                   : "Directory, Regular or CharDevice";
     case Role::CgroupDir:
         return k == Kind::Directory ? nullptr : "Directory";
     case Role::TargetExe:
@@ -67,6 +71,9 @@ Schedule summarize(Span<LoweringEntry> lowering) {
             break;
         case Primitive::Exec:
             ++s.exec;
+            break;
+        case Primitive::Hardening:
+            ++s.hardening;
             break;
         case Primitive::Count:
             break;
@@ -178,6 +185,15 @@ bool check_confinement_pairing(const Plan& plan, Refusal* ret) {
         return refuse(ret, RefusalReason::PlanInvalid, Error::RootsWithoutLandlock);
     if (!roots && s.landlock > 0)
         return refuse(ret, RefusalReason::PlanInvalid, Error::LandlockWithoutRoots);
+    // Extensions: a relaxation or requirement of something the plan does not apply would
+    // be a second encoding of the same plan.
+    const Target& t = plan.target;
+    if ((t.allow_abstract_unix || t.allow_signals) && s.landlock == 0)
+        return refuse(ret, RefusalReason::PlanInvalid, Error::RelaxationWithoutLandlock);
+    if (t.keep_capabilities && !s.hardened())
+        return refuse(ret, RefusalReason::PlanInvalid, Error::CapabilitiesWithoutConfinement);
+    if (t.landlock_min_abi && s.landlock == 0)
+        return refuse(ret, RefusalReason::PlanInvalid, Error::LandlockMinAbiWithoutLandlock);
     return true;
 }
 

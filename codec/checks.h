@@ -26,7 +26,11 @@ struct Schedule {
     uint32_t landlock = 0;
     uint32_t seccomp = 0;
     uint32_t exec = 0;
-    uint32_t confinement() const { return landlock + seccomp; }
+    uint32_t hardening = 0; // linux.hardening.require.v1 (extension)
+    uint32_t confinement() const { return landlock + seccomp + hardening; }
+    // The hardening defaults apply to every plan that confines; an unconfined plan keeps
+    // upstream's behaviour (docs/PROTOCOL.md section 11).
+    bool hardened() const { return confinement() > 0; }
 };
 Schedule summarize(Span<LoweringEntry> lowering);
 

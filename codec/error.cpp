@@ -65,6 +65,16 @@ constexpr ErrorText kErrorText[] = {
     {"BadEnvName", "bad environment name (empty or containing '=')"},
     {"NetnsWithoutUserns", "network_namespace requires user_namespace"},
     {"NoTargetExeSlot", "target.exe_slot is not the TargetExe slot"},
+    {"EmptyCapabilities", "keep_capabilities is empty (absent is the only encoding of none)"},
+    {"CapabilityOrder", "keep_capabilities is not strictly ascending"},
+    {"LandlockMinAbiTooLow",
+     "landlock_min_abi below 2 (absent is the only encoding of no minimum)"},
+    {"RelaxationWithoutLandlock",
+     "allow_abstract_unix or allow_signals relaxes Landlock, but no landlock entry is scheduled"},
+    {"CapabilitiesWithoutConfinement",
+     "keep_capabilities relaxes hardening, but nothing confines (no landlock, seccomp or "
+     "hardening entry)"},
+    {"LandlockMinAbiWithoutLandlock", "landlock_min_abi set but no landlock entry is scheduled"},
 };
 static_assert(sizeof(kErrorText) / sizeof(kErrorText[0]) == static_cast<size_t>(Error::Count),
               "every Error needs a name and a sentence");

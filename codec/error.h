@@ -60,7 +60,7 @@ enum class Error : uint8_t {
     SlotIsPlanFd,               // check 3 (aux = slot_index)
     SlotKindMismatch,           // check 3: the role requires another kind
     StdioFdNotStdioRole,        // check 3: fds 0..2 are for Stdin/Stdout/Stderr only
-    UnknownPrimitive,           // check 4: (id, phase_code) is not one of the four
+    UnknownPrimitive,           // check 4: (id, phase_code) is no known primitive
     NoExecEntry,                // check 4
     NoScrubEntry,               // check 5
     SeccompWithoutRequest,      // check 6: seccomp entry, target.seccomp absent
@@ -74,6 +74,14 @@ enum class Error : uint8_t {
     BadEnvName,                 // check 8: empty, or contains '=' (index = envp position)
     NetnsWithoutUserns,         // check 8 (D2)
     NoTargetExeSlot,            // check 8: exe_slot names no TargetExe slot (aux = exe_slot)
+
+    // --- bvisor extensions (docs/PROTOCOL.md section 11)
+    EmptyCapabilities,              // keep_capabilities is an empty array
+    CapabilityOrder,                // keep_capabilities not strictly ascending (aux = cap)
+    LandlockMinAbiTooLow,           // landlock_min_abi below 2 (aux = value)
+    RelaxationWithoutLandlock,      // check 7: allow_* without a landlock entry
+    CapabilitiesWithoutConfinement, // check 7: keep_capabilities, nothing confines
+    LandlockMinAbiWithoutLandlock,  // check 7: landlock_min_abi without a landlock entry
 
     Count
 };

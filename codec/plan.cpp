@@ -182,7 +182,12 @@ constexpr Field kTargetFields[] = {{"argv", false},
                                    {"exe_slot", false},
                                    {"user_namespace", true},
                                    {"network_namespace", true},
-                                   {"seccomp", true}};
+                                   {"seccomp", true},
+                                   // bvisor extensions (docs/PROTOCOL.md section 11)
+                                   {"keep_capabilities", true},
+                                   {"allow_abstract_unix", true},
+                                   {"allow_signals", true},
+                                   {"landlock_min_abi", true}};
 constexpr Field kBodyFields[] = {{"attempt_id", false},
                                  {"plan_id", false},
                                  {"h_a", false},
@@ -257,6 +262,31 @@ bool read_table(Reader& r, PlanStorage* storage, Span<Slot>* ret) {
     return true;
 }
 
+// keep_capabilities: strictly ascending capability numbers, at least one (absent is the
+// only encoding of "none"), so that a set has exactly one encoding.
+bool read_capabilities(Reader& r, uint64_t* ret) {
+    size_t at = r.pos();
+    uint32_t n;
+    if (!r.array_header(&n)) return false;
+    if (n == 0) return r.fail(Error::EmptyCapabilities, at);
+    if (!r.enter()) return false;
+    uint64_t set = 0;
+    int64_t last = -1;
+    for (uint32_t i = 0; i < n; ++i) {
+        r.set_index(static_cast<int32_t>(i));
+        size_t cap_at = r.pos();
+        uint64_t cap;
+        if (!r.uint(kMaxCapability, &cap)) return false;
+        if (static_cast<int64_t>(cap) <= last) return r.fail(Error::CapabilityOrder, cap_at, cap);
+        last = static_cast<int64_t>(cap);
+        set |= uint64_t{1} << cap;
+    }
+    r.set_index(-1);
+    r.leave();
+    *ret = set;
+    return true;
+}
+
 bool read_empty_request(Reader& r) {
     return read_struct(r, nullptr, 0, [](int) { return false; });
 }
@@ -310,12 +340,28 @@ bool read_target(Reader& r, PlanStorage* storage, Target* t) {
         case 4:
             t->network_namespace = true;
             return read_empty_request(r);
-        default:
+        case 5:
             t->has_seccomp = true;
             return read_struct(r, kSeccompFields, count(kSeccompFields), [&](int g) {
                 return g == 0 ? r.boolean(&t->seccomp.deny_new_tasks)
                               : r.boolean(&t->seccomp.deny_inet_sockets);
             });
+        case 6:
+            return read_capabilities(r, &t->keep_capabilities);
+        case 7:
+            t->allow_abstract_unix = true;
+            return read_empty_request(r);
+        case 8:
+            t->allow_signals = true;
+            return read_empty_request(r);
+        default: {
+            // Absent is the only encoding of "no minimum": 0 and 1 would be a second one.
+            size_t at = r.pos();
+            if (!read_u8(r, &t->landlock_min_abi)) return false;
+            if (t->landlock_min_abi < 2)
+                return r.fail(Error::LandlockMinAbiTooLow, at, t->landlock_min_abi);
+            return true;
+        }
         }
     });
 }
@@ -393,8 +439,10 @@ void write_slot(Writer& w, const Slot& s) {
 }
 
 void write_target(Writer& w, const Target& t) {
-    uint32_t n =
-        3 + (t.user_namespace ? 1 : 0) + (t.network_namespace ? 1 : 0) + (t.has_seccomp ? 1 : 0);
+    uint32_t n = 3 + (t.user_namespace ? 1 : 0) + (t.network_namespace ? 1 : 0) +
+                 (t.has_seccomp ? 1 : 0) + (t.keep_capabilities ? 1 : 0) +
+                 (t.allow_abstract_unix ? 1 : 0) + (t.allow_signals ? 1 : 0) +
+                 (t.landlock_min_abi ? 1 : 0);
     w.map_header(n);
     w.str("argv");
     w.array_header(static_cast<uint32_t>(t.argv.len));
@@ -424,6 +472,24 @@ void write_target(Writer& w, const Target& t) {
         w.boolean(t.seccomp.deny_new_tasks);
         w.str("deny_inet_sockets");
         w.boolean(t.seccomp.deny_inet_sockets);
+    }
+    if (t.keep_capabilities) {
+        w.str("keep_capabilities");
+        w.array_header(static_cast<uint32_t>(__builtin_popcountll(t.keep_capabilities)));
+        for (uint32_t cap = 0; cap <= kMaxCapability; ++cap)
+            if (t.keep_capabilities & (uint64_t{1} << cap)) w.uint(cap);
+    }
+    if (t.allow_abstract_unix) {
+        w.str("allow_abstract_unix");
+        w.map_header(0);
+    }
+    if (t.allow_signals) {
+        w.str("allow_signals");
+        w.map_header(0);
+    }
+    if (t.landlock_min_abi) {
+        w.str("landlock_min_abi");
+        w.uint(t.landlock_min_abi);
     }
 }
 

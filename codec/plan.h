@@ -53,6 +53,8 @@ struct SeccompRequest {
     bool deny_inet_sockets = false;
 };
 
+constexpr uint32_t kMaxCapability = 63; // capability numbers are bits of a u64
+
 struct Target {
     Span<Str> argv;
     Span<EnvPair> envp;
@@ -61,6 +63,13 @@ struct Target {
     bool network_namespace = false; // Some({}) when true
     bool has_seccomp = false;
     SeccompRequest seccomp;
+    // --- bvisor extensions (docs/PROTOCOL.md section 11), each absent by default.
+    // keep_capabilities: on the wire a strictly ascending, non-empty array of capability
+    // numbers; here bit n = capability n. 0 = absent.
+    uint64_t keep_capabilities = 0;
+    bool allow_abstract_unix = false; // Some({}) when true
+    bool allow_signals = false;       // Some({}) when true
+    uint8_t landlock_min_abi = 0;     // 0 = absent; on the wire 2..255
 };
 
 struct Plan {

@@ -9,7 +9,7 @@ namespace {
 
 constexpr const char* kRoleNames[] = {"ReadRoot", "WriteRoot", "TargetExe", "CgroupDir",
                                       "Stdin",    "Stdout",    "Stderr",    "ControlChannel"};
-constexpr const char* kKindNames[] = {"Directory", "Regular", "Socket", "Pipe"};
+constexpr const char* kKindNames[] = {"Directory", "Regular", "Socket", "Pipe", "CharDevice"};
 constexpr const char* kStateNames[] = {"LauncherStarted",
                                        "IdentityVerified",
                                        "PlanVerified",
@@ -65,7 +65,8 @@ struct PrimitiveDef {
 constexpr PrimitiveDef kPrimitives[] = {{kIdScrub, kPhaseCodeScrub},
                                         {kIdLandlock, kPhaseCodeConfine},
                                         {kIdSeccomp, kPhaseCodeConfine},
-                                        {kIdExec, kPhaseCodeExec}};
+                                        {kIdExec, kPhaseCodeExec},
+                                        {kIdHardening, kPhaseCodeConfine}};
 static_assert(sizeof kPrimitives / sizeof *kPrimitives == static_cast<size_t>(Primitive::Count));
 
 } // namespace

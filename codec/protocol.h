@@ -1,7 +1,7 @@
 // codec/protocol.h: the protocol's vocabulary and pure rules (PROTOCOL.md Appendix A).
 //
 // Enums with their wire/transcript names, the launcher state machine, phase honesty,
-// confinement-installed and ready-to-exec, and the four lowering primitives. Pure
+// confinement-installed and ready-to-exec, and the lowering primitives. Pure
 // functions only: no I/O. The launcher and the host both use these, so the two sides
 // can never disagree about a name or a rule.
 #pragma once
@@ -22,7 +22,9 @@ enum class Role : uint8_t {
     Count
 };
 
-enum class Kind : uint8_t { Directory, Regular, Socket, Pipe, Count };
+// CharDevice is a bvisor extension (docs/PROTOCOL.md section 11): upstream cannot decode
+// it, so a plan that declares one is refused there, never widened.
+enum class Kind : uint8_t { Directory, Regular, Socket, Pipe, CharDevice, Count };
 
 enum class LauncherState : uint8_t {
     LauncherStarted,
@@ -55,7 +57,9 @@ enum class SetupPhase : uint8_t { Identity, Visibility, AmbientAuthority, Confin
 
 enum class OutcomeClass : uint8_t { Completed, Unsupported, SupervisorFault, Count };
 
-enum class Primitive : uint8_t { Scrub, Landlock, Seccomp, Exec, Count };
+// Hardening is a bvisor extension (docs/PROTOCOL.md section 11): the hardening defaults
+// are required in full. Upstream refuses the unknown entry (check 4).
+enum class Primitive : uint8_t { Scrub, Landlock, Seccomp, Exec, Hardening, Count };
 
 // Names as they appear on the wire and in the transcript.
 const char* role_name(Role r);
@@ -72,11 +76,12 @@ bool kind_from_name(Str name, Kind* ret);
 bool state_from_name(Str name, LauncherState* ret);
 bool refusal_from_name(Str name, RefusalReason* ret);
 
-// --- lowering primitives (PROTOCOL.md section 4)
+// --- lowering primitives (PROTOCOL.md sections 5 and 11)
 constexpr const char* kIdScrub = "linux.ambient.scrub.v1";
 constexpr const char* kIdLandlock = "linux.landlock.apply.v1";
 constexpr const char* kIdSeccomp = "linux.seccomp.apply.v1";
 constexpr const char* kIdExec = "linux.exec.v1";
+constexpr const char* kIdHardening = "linux.hardening.require.v1";
 constexpr uint8_t kPhaseCodeScrub = 3;
 constexpr uint8_t kPhaseCodeConfine = 4;
 constexpr uint8_t kPhaseCodeExec = 5;

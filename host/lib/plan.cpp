@@ -78,6 +78,10 @@ struct View {
         out.network_namespace = t.network_namespace;
         out.has_seccomp = t.seccomp.has_value();
         if (t.seccomp) out.seccomp = {t.seccomp->deny_new_tasks, t.seccomp->deny_inet_sockets};
+        out.keep_capabilities = t.keep_capabilities;
+        out.allow_abstract_unix = t.allow_abstract_unix;
+        out.allow_signals = t.allow_signals;
+        out.landlock_min_abi = t.landlock_min_abi;
         return out;
     }
 };
@@ -98,6 +102,10 @@ TargetSpec target_from(const codec::Target& t) {
     out.network_namespace = t.network_namespace;
     if (t.has_seccomp)
         out.seccomp = SeccompRequest{t.seccomp.deny_new_tasks, t.seccomp.deny_inet_sockets};
+    out.keep_capabilities = t.keep_capabilities;
+    out.allow_abstract_unix = t.allow_abstract_unix;
+    out.allow_signals = t.allow_signals;
+    out.landlock_min_abi = t.landlock_min_abi;
     return out;
 }
 
@@ -141,6 +149,7 @@ LoweringEntry LoweringEntry::scrub() { return primitive(codec::Primitive::Scrub)
 LoweringEntry LoweringEntry::landlock() { return primitive(codec::Primitive::Landlock); }
 LoweringEntry LoweringEntry::seccomp() { return primitive(codec::Primitive::Seccomp); }
 LoweringEntry LoweringEntry::exec() { return primitive(codec::Primitive::Exec); }
+LoweringEntry LoweringEntry::hardening() { return primitive(codec::Primitive::Hardening); }
 
 void LaunchBody::bind_lowering() { h_l = lowering_digest(lowering); }
 

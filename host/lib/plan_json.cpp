@@ -164,6 +164,15 @@ std::string to_json(const LaunchBody& b) {
         s["deny_inet_sockets"] = b.target.seccomp->deny_inet_sockets;
         t["seccomp"] = s;
     }
+    if (b.target.keep_capabilities) {
+        ojson caps = ojson::array();
+        for (unsigned cap = 0; cap <= codec::kMaxCapability; ++cap)
+            if (b.target.keep_capabilities & (uint64_t{1} << cap)) caps.push_back(cap);
+        t["keep_capabilities"] = caps;
+    }
+    if (b.target.allow_abstract_unix) t["allow_abstract_unix"] = ojson::object();
+    if (b.target.allow_signals) t["allow_signals"] = ojson::object();
+    if (b.target.landlock_min_abi) t["landlock_min_abi"] = b.target.landlock_min_abi;
     o["target"] = t;
     return o.dump(-1, ' ', false, ojson::error_handler_t::strict);
 }
@@ -224,7 +233,8 @@ LaunchBody from_json(std::string_view text, bool require_h_l) {
 
     const json& t = j["target"];
     expect_keys(t, "target", {"argv", "envp", "exe_slot"},
-                {"user_namespace", "network_namespace", "seccomp"});
+                {"user_namespace", "network_namespace", "seccomp", "keep_capabilities",
+                 "allow_abstract_unix", "allow_signals", "landlock_min_abi"});
     const json& argv = get_array(t["argv"], "target.argv");
     for (size_t i = 0; i < argv.size(); ++i)
         b.target.argv.push_back(get_string(argv[i], "target.argv[" + std::to_string(i) + "]"));
@@ -252,6 +262,32 @@ LaunchBody from_json(std::string_view text, bool require_h_l) {
         b.target.seccomp =
             SeccompRequest{get_bool(s["deny_new_tasks"], "target.seccomp.deny_new_tasks"),
                            get_bool(s["deny_inet_sockets"], "target.seccomp.deny_inet_sockets")};
+    }
+    // The extensions, with the wire's canonical rules (docs/PROTOCOL.md section 11).
+    if (t.contains("keep_capabilities")) {
+        const json& caps = get_array(t["keep_capabilities"], "target.keep_capabilities");
+        if (caps.empty()) bad("target.keep_capabilities", "empty (omit the key instead)");
+        long last = -1;
+        for (size_t i = 0; i < caps.size(); ++i) {
+            std::string w = "target.keep_capabilities[" + std::to_string(i) + "]";
+            auto cap = static_cast<long>(get_uint(caps[i], w, codec::kMaxCapability));
+            if (cap <= last) bad(w, "capability numbers must be strictly ascending");
+            last = cap;
+            b.target.keep_capabilities |= uint64_t{1} << cap;
+        }
+    }
+    if (t.contains("allow_abstract_unix")) {
+        expect_keys(t["allow_abstract_unix"], "target.allow_abstract_unix", {});
+        b.target.allow_abstract_unix = true;
+    }
+    if (t.contains("allow_signals")) {
+        expect_keys(t["allow_signals"], "target.allow_signals", {});
+        b.target.allow_signals = true;
+    }
+    if (t.contains("landlock_min_abi")) {
+        auto abi = get_uint(t["landlock_min_abi"], "target.landlock_min_abi", 0xff);
+        if (abi < 2) bad("target.landlock_min_abi", "must be 2 or more (omit the key instead)");
+        b.target.landlock_min_abi = static_cast<uint8_t>(abi);
     }
     if (!require_h_l) b.bind_lowering();
     return b;

@@ -212,6 +212,17 @@ MpValue body_value(const LaunchBody& b) {
                 {kv("deny_new_tasks", MpValue::boolean(b.target.seccomp->deny_new_tasks)),
                  kv("deny_inet_sockets", MpValue::boolean(b.target.seccomp->deny_inet_sockets))})));
     }
+    // The extensions (docs/PROTOCOL.md section 11), written out independently of the codec.
+    if (b.target.keep_capabilities) {
+        std::vector<MpValue> caps;
+        for (uint64_t cap = 0; cap < 64; ++cap)
+            if (b.target.keep_capabilities >> cap & 1) caps.push_back(MpValue::uint(cap));
+        target.push_back(kv("keep_capabilities", MpValue::array(caps)));
+    }
+    if (b.target.allow_abstract_unix) target.push_back(kv("allow_abstract_unix", MpValue::map({})));
+    if (b.target.allow_signals) target.push_back(kv("allow_signals", MpValue::map({})));
+    if (b.target.landlock_min_abi)
+        target.push_back(kv("landlock_min_abi", MpValue::uint(b.target.landlock_min_abi)));
     return MpValue::map(
         {kv("attempt_id", MpValue::digest(b.attempt_id)), kv("plan_id", MpValue::digest(b.plan_id)),
          kv("h_a", MpValue::digest(b.h_a)), kv("h_p", MpValue::digest(b.h_p)),

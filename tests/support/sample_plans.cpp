@@ -51,6 +51,19 @@ LaunchBody full_body() {
     return b;
 }
 
+LaunchBody extended_body() {
+    LaunchBody b = full_body();
+    b.lowering.push_back(LoweringEntry::hardening());
+    b.descriptor_table.push_back(DescriptorSlot{18, Role::ReadRoot, Kind::Regular, false});
+    b.descriptor_table.push_back(DescriptorSlot{19, Role::WriteRoot, Kind::CharDevice, false});
+    b.target.keep_capabilities = (uint64_t{1} << 10) | (uint64_t{1} << 40) | (uint64_t{1} << 63);
+    b.target.allow_abstract_unix = true;
+    b.target.allow_signals = true;
+    b.target.landlock_min_abi = 200; // 0xcc 0xc8: a u8 past the fixint range
+    b.bind_lowering();
+    return b;
+}
+
 codec::Status decode_status(const std::vector<uint8_t>& body) {
     static auto storage = std::make_unique<codec::PlanStorage>();
     codec::DecodedPlan d;

@@ -13,6 +13,11 @@ LaunchBody full_body();
 // The upstream happy path: scrub + exec, exe slot 10, argv ["true"].
 LaunchBody happy_body();
 
+// full_body() plus every extension of docs/PROTOCOL.md section 11: the hardening entry,
+// a single-file read root (Regular, 18) and write root (CharDevice, 19), and every
+// extension field of the target.
+LaunchBody extended_body();
+
 // Decodes `body` with the codec and returns its status (ok or the first error).
 codec::Status decode_status(const std::vector<uint8_t>& body);
 

@@ -104,9 +104,13 @@ TEST_CASE("check 3: the descriptor table", "[unit][checks]") {
             Kind bad;
             Kind good;
         };
-        for (auto c : {Case{Role::ReadRoot, Kind::Regular, Kind::Directory},
-                       Case{Role::WriteRoot, Kind::Pipe, Kind::Directory},
+        // Roots may also be single files or character devices (an extension,
+        // docs/PROTOCOL.md section 11), never sockets or pipes.
+        for (auto c : {Case{Role::ReadRoot, Kind::Socket, Kind::Directory},
+                       Case{Role::ReadRoot, Kind::Pipe, Kind::Regular},
+                       Case{Role::WriteRoot, Kind::Pipe, Kind::CharDevice},
                        Case{Role::CgroupDir, Kind::Socket, Kind::Directory},
+                       Case{Role::CgroupDir, Kind::CharDevice, Kind::Directory},
                        Case{Role::ControlChannel, Kind::Directory, Kind::Socket},
                        Case{Role::ControlChannel, Kind::Regular, Kind::Pipe}}) {
             LaunchBody b = confined();

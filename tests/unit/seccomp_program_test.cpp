@@ -13,6 +13,7 @@
 using namespace bvisor;
 using namespace bvisor::codec;
 using bvisor::test::run_seccomp_bpf;
+using bvisor::test::SeccompInput;
 
 namespace {
 
@@ -99,4 +100,85 @@ TEST_CASE("the interpreter itself rejects malformed programs", "[unit][seccomp]"
     CHECK_FALSE(run_seccomp_bpf({{0x20, 0, 0, 64}}, {0, kX86_64}).has_value()); // load out of range
     CHECK_FALSE(run_seccomp_bpf({{0x15, 5, 5, 0}}, {0, kX86_64}).has_value());  // jump past the end
     CHECK(run_seccomp_bpf({{0x06, 0, 0, 7}}, {0, kX86_64}) == 7u);
+}
+
+// --- the hardening filter (docs/PROTOCOL.md section 11): a second program, so the
+// denylist above stays upstream's byte for byte.
+
+namespace {
+
+std::vector<BpfInsn> hardening(bool truncate, bool tty) {
+    BpfInsn buf[kMaxHardeningInsns];
+    size_t n = compile_hardening_filter(HardeningFilter{truncate, tty}, buf);
+    return {buf, buf + n};
+}
+
+SeccompInput ioctl_call(uint64_t request) {
+    SeccompInput in{16, kX86_64};
+    in.args[0] = 0;
+    in.args[1] = request;
+    return in;
+}
+
+constexpr uint32_t kEperm = 0x00050001, kEacces = 0x0005000D, kAllow = 0x7FFF0000,
+                   kKill = 0x80000000;
+
+} // namespace
+
+TEST_CASE("the hardening filter compiles to the golden program", "[unit][seccomp]") {
+    std::vector<BpfInsn> both = kPrelude;
+    both.push_back({0x15, 0, 1, 76});         // truncate
+    both.push_back({0x06, 0, 0, 0x0005000D}); //   ERRNO(EACCES)
+    both.push_back({0x15, 0, 4, 16});         // ioctl, else to ALLOW
+    both.push_back({0x20, 0, 0, 24});         //   ld args[1] low 32 bits
+    both.push_back({0x15, 1, 0, 0x5412});     //   TIOCSTI
+    both.push_back({0x15, 0, 1, 0x541C});     //   TIOCLINUX
+    both.push_back({0x06, 0, 0, 0x00050001}); //   ERRNO(EPERM)
+    both.push_back({0x06, 0, 0, 0x7FFF0000}); // ALLOW
+    CHECK(same(hardening(true, true), both));
+    CHECK(hardening(true, true).size() == kMaxHardeningInsns);
+    CHECK(hardening(false, false).empty());
+}
+
+TEST_CASE("the hardening filter denies terminal injection by the request's 32 bits only",
+          "[unit][seccomp]") {
+    for (bool truncate : {false, true}) {
+        auto prog = hardening(truncate, true);
+        INFO("truncate=" << truncate);
+        // The kernel reads the request as an unsigned int: high bits must not let it by
+        // (Flatpak's CVE-2019-10063 compared all 64 bits).
+        for (uint64_t req : {0x5412ull, 0x541Cull, 0x100005412ull, 0xffffffff0000541Cull})
+            CHECK(run_seccomp_bpf(prog, ioctl_call(req)) == kEperm);
+        // Control: every other request, including neighbours and TIOCSTI's number on
+        // another syscall, is allowed.
+        for (uint64_t req : {0x5411ull, 0x5413ull, 0x541Bull, 0x541Dull, 0x5401ull, 0ull,
+                             0x80045430ull, 0x100000000ull})
+            CHECK(run_seccomp_bpf(prog, ioctl_call(req)) == kAllow);
+        SeccompInput write{1, kX86_64};
+        write.args[1] = 0x5412;
+        CHECK(run_seccomp_bpf(prog, write) == kAllow);
+    }
+}
+
+TEST_CASE("the hardening filter denies truncate(2) only when asked, with EACCES",
+          "[unit][seccomp]") {
+    auto with = hardening(true, true), without = hardening(false, true);
+    CHECK(run_seccomp_bpf(with, {76, kX86_64}) == kEacces);
+    CHECK(run_seccomp_bpf(without, {76, kX86_64}) == kAllow);
+    // ftruncate (77) and open stay allowed: they need an fd Landlock already checked.
+    for (uint32_t nr : {77u, 2u, 257u, 0u, 59u, 322u})
+        CHECK(run_seccomp_bpf(with, {nr, kX86_64}) == kAllow);
+    auto only_truncate = hardening(true, false);
+    CHECK(run_seccomp_bpf(only_truncate, ioctl_call(0x5412)) == kAllow);
+    CHECK(run_seccomp_bpf(only_truncate, {76, kX86_64}) == kEacces);
+}
+
+TEST_CASE("the hardening filter kills x32 and foreign architectures like the denylist",
+          "[unit][seccomp]") {
+    for (auto prog : {hardening(true, true), hardening(false, true), hardening(true, false)}) {
+        for (uint32_t nr : {0x40000000u | 16, 0x40000000u | 514, 0x40000000u | 76, 0xffffffffu})
+            CHECK(run_seccomp_bpf(prog, {nr, kX86_64}) == kKill);
+        for (uint32_t arch : {kI386, kAarch64, 0u})
+            CHECK(run_seccomp_bpf(prog, {54 /* i386 ioctl */, arch}) == kKill);
+    }
 }

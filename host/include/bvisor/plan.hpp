@@ -40,6 +40,7 @@ struct LoweringEntry {
     static LoweringEntry landlock();
     static LoweringEntry seccomp();
     static LoweringEntry exec();
+    static LoweringEntry hardening(); // extension: hardening required in full
     bool operator==(const LoweringEntry&) const = default;
 };
 
@@ -64,6 +65,11 @@ struct TargetSpec {
     bool user_namespace = false;
     bool network_namespace = false;
     std::optional<SeccompRequest> seccomp;
+    // bvisor extensions (docs/PROTOCOL.md section 11); absent by default.
+    uint64_t keep_capabilities = 0; // bit n = capability n; 0 = absent
+    bool allow_abstract_unix = false;
+    bool allow_signals = false;
+    uint8_t landlock_min_abi = 0; // 0 = absent
     bool operator==(const TargetSpec&) const = default;
 };
 
