@@ -5,9 +5,18 @@
 // locks, no libc calls (musl's cached thread state belongs to the parent), only raw
 // syscalls from launcher/sys/. Without a user namespace the child shares the
 // coordinator's memory (CLONE_VM | CLONE_VFORK) until its execveat: it writes nothing
-// but its own stack. Any failure is reported as one {step, errno} record on
-// the launcher's own close-on-exec error pipe, then _exit(127). EOF on that pipe
-// without a record means execveat succeeded.
+// but its own stack.
+//
+// Every way the window can end before exec is reported as one record on the
+// launcher's own close-on-exec error pipe: a failed step {step, errno}, or a signal
+// that arrived {kSignalRecord, signo} (every terminating signal is caught for the
+// window; execveat resets caught signals to their defaults by itself). Only SIGKILL
+// cannot be caught: the coordinator tells that case apart afterwards by the child's
+// comm (set to a random sentinel here, replaced by the kernel at exec). EOF on the pipe
+// without a record means the write end was closed by exec or by SIGKILL.
+//
+// Not here: deciding anything. The coordinator decides what to apply (landlock.h,
+// hardening.h) and reports it; the child applies it or fails.
 #pragma once
 
 #include "sys/seccomp.h"
@@ -19,6 +28,7 @@
 namespace bvisor::launcher {
 
 // The steps of the child window, in order; the transcript says `step=<name>`.
+// Numbers are stable (new steps are appended), names are what the transcript carries.
 enum class ChildStep : uint32_t {
     UsernsSync = 1,
     Signals,
@@ -27,17 +37,26 @@ enum class ChildStep : uint32_t {
     Landlock,
     Seccomp,
     Exec,
+    Session,         // setsid (hardening)
+    Keyring,         // a fresh session keyring (hardening)
+    Capabilities,    // drop capabilities (hardening)
+    HardeningFilter, // the hardening seccomp program
 };
 // The name of a step number, or nullptr if it is none.
 const char* child_step_name(uint32_t step);
 
+// A record whose `step` is this carries a signal number in `err`: the window was ended
+// by that signal before exec.
+constexpr uint32_t kSignalRecord = 0x100;
+
 // The record the child writes: one write, well under PIPE_BUF, so it is atomic.
 struct ChildReport {
     uint32_t step;
-    int32_t err; // positive errno
+    int32_t err; // positive errno, or the signal for kSignalRecord
 };
 
 constexpr int kMaxKeepFds = 8;
+constexpr int kCommMax = 16; // TASK_COMM_LEN, with the NUL
 
 struct ChildPlan {
     pid_t parent_pid = 0;                       // for the PDEATHSIG race check
@@ -45,14 +64,28 @@ struct ChildPlan {
     int sync_read_fd = -1;                      // userns: blocks here until the maps are written
     int sync_write_fd = -1;                     // userns: the parent's end, closed in the child
     int ruleset_fd = -1;                        // landlock, or -1
-    const struct sock_fprog* seccomp = nullptr; // or nullptr
+    const struct sock_fprog* seccomp = nullptr; // the denylist, or nullptr
     sys::SigSet reset_to_default = 0;           // signals with a non-default disposition
     int keep[kMaxKeepFds] = {};                 // sorted, distinct: every fd scrub keeps
     int n_keep = 0;
     int exe_fd = -1;
     char* const* argv = nullptr;
     char* const* envp = nullptr;
+    char comm[kCommMax] = {}; // the window's name: a sentinel no exec can produce
+
+    // --- hardening (hardening.h decides; all off for an unconfined plan)
+    bool new_session = false;
+    bool join_keyring = false;
+    bool drop_capabilities = false;
+    bool drop_bounding = false; // needs CAP_SETPCAP: root, or uid 0 in a user namespace
+    int last_cap = -1;          // the highest capability this kernel knows
+    uint64_t keep_capabilities = 0;
+    const struct sock_fprog* hardening_filter = nullptr; // or nullptr
 };
+
+// Called by the coordinator before clone3: the window's signal handler reports on
+// plan.error_write_fd.
+void arm_child(const ChildPlan& plan);
 
 [[noreturn]] void run_child(const ChildPlan& plan);
 

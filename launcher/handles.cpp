@@ -39,6 +39,8 @@ bool kind_matches(codec::Kind kind, unsigned mode) {
         return S_ISSOCK(mode);
     case codec::Kind::Pipe:
         return S_ISFIFO(mode);
+    case codec::Kind::CharDevice:
+        return S_ISCHR(mode); // never a block device: no kind matches one
     default:
         return false;
     }
@@ -76,7 +78,8 @@ bool check_handles(codec::Span<codec::Slot> slots, codec::TextBuf& detail) {
             detail.append_u64(s.slot_index).append(" is ").append(type_name(st.st_mode));
             return false;
         }
-        if (s.kind == codec::Kind::Directory || s.kind == codec::Kind::Regular) {
+        if (s.kind == codec::Kind::Directory || s.kind == codec::Kind::Regular ||
+            s.kind == codec::Kind::CharDevice) {
             long flags = sys::sys_fcntl(fd, F_GETFL, 0);
             if (flags < 0) {
                 slot_prefix(detail, s);

@@ -7,38 +7,134 @@
 
 namespace bvisor::launcher {
 
-LandlockProbe probe_landlock() {
-    LandlockProbe p{sys::sys_landlock_abi(), 0};
-    // The errata query is separate from the ABI number; kernels without it say EINVAL.
-    long errata = sys::sys_landlock_errata();
-    p.errata = errata > 0 ? static_cast<unsigned long>(errata) : 0;
-    return p;
+namespace {
+
+uint64_t handled_for_abi(long abi) {
+    if (abi >= 3) return sys::kLandlockAccessFsAbi3;
+    return abi == 2 ? sys::kLandlockAccessFsAbi2 : sys::kLandlockAccessFsAbi1;
 }
 
-int build_ruleset(codec::Span<codec::Slot> slots, codec::TextBuf& detail) {
-    sys::LandlockRulesetAttrV1 attr{sys::kLandlockAccessFsAbi3};
+// What one root slot may do, before masking to the handled rights.
+uint64_t rights_of(const codec::Slot& s) {
+    bool write = s.role == codec::Role::WriteRoot;
+    switch (s.kind) {
+    case codec::Kind::Directory:
+        return write ? sys::kLandlockAccessFsAbi3 : sys::kLandlockAccessFsReadRoot;
+    case codec::Kind::Regular:
+        return write ? sys::kLandlockAccessFsFile
+                     : LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE;
+    default: // CharDevice: read, or read and write; never execute
+        return write ? LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE |
+                           sys::kLandlockAccessFsTruncate
+                     : LANDLOCK_ACCESS_FS_READ_FILE;
+    }
+}
+
+void append_scopes(Line& text, uint64_t scoped) {
+    if (!scoped) {
+        text.append("none");
+        return;
+    }
+    bool first = true;
+    auto put = [&](uint64_t bit, const char* name) {
+        if (!(scoped & bit)) return;
+        text.append(first ? "" : ",").append(name);
+        first = false;
+    };
+    put(sys::kLandlockScopeAbstractUnixSocket, "abstract_unix");
+    put(sys::kLandlockScopeSignal, "signal");
+}
+
+[[noreturn]] void refuse_missing(const char* what, long abi, const char* needs) {
+    Line detail;
+    detail.append(what).append(": this kernel has Landlock ABI ");
+    detail.append_u64(static_cast<uint64_t>(abi)).append(needs);
+    g_transcript.refuse(codec::RefusalReason::MissingPrimitive, detail);
+}
+
+// Check 11: the ruleset and one rule per root slot.
+int build_ruleset(codec::Span<codec::Slot> slots, const LandlockSetup& ll) {
+    sys::LandlockRulesetAttr attr{ll.handled, 0, ll.scoped};
     long ruleset = sys::sys_landlock_create_ruleset(&attr);
     if (ruleset < 0) {
-        detail.append("landlock_create_ruleset: ");
+        // The kernel rejects what we asked it to handle: it lacks that part of Landlock.
+        Line detail;
+        detail.append("landlock_create_ruleset (handled=0x").append_hex(ll.handled);
+        detail.append(" scoped=0x").append_hex(ll.scoped).append("): ");
         append_os_error(detail, ruleset);
-        return -1;
+        g_transcript.refuse(codec::RefusalReason::MissingPrimitive, detail);
     }
     for (const codec::Slot& s : slots) {
         if (s.role != codec::Role::ReadRoot && s.role != codec::Role::WriteRoot) continue;
         sys::LandlockPathBeneath rule;
-        rule.allowed_access = s.role == codec::Role::ReadRoot ? sys::kLandlockAccessFsReadRoot
-                                                              : sys::kLandlockAccessFsAbi3;
+        rule.allowed_access = rights_of(s) & ll.handled;
         rule.parent_fd = static_cast<int32_t>(s.slot_index);
         long r = sys::sys_landlock_add_path_rule(static_cast<int>(ruleset), &rule);
         if (r < 0) {
+            Line detail;
             detail.append("landlock_add_rule for slot ").append_u64(s.slot_index).append(" (");
-            detail.append(codec::role_name(s.role)).append("): ");
+            detail.append(codec::role_name(s.role)).append(", ").append(codec::kind_name(s.kind));
+            detail.append("): ");
             append_os_error(detail, r);
             (void)sys::sys_close(static_cast<int>(ruleset));
-            return -1;
+            g_transcript.refuse(codec::RefusalReason::HandleMismatch, detail);
         }
     }
     return static_cast<int>(ruleset);
+}
+
+} // namespace
+
+LandlockSetup prepare_landlock(const codec::Plan& plan, const codec::Schedule& schedule) {
+    LandlockSetup ll;
+    ll.abi = sys::sys_landlock_abi();
+    if (ll.abi < 0) {
+        Line detail;
+        detail.append("Landlock is not available: ");
+        append_os_error(detail, ll.abi);
+        g_transcript.refuse(codec::RefusalReason::MissingPrimitive, detail);
+    }
+    // The errata query is separate from the ABI number; kernels without it say EINVAL.
+    long errata = sys::sys_landlock_errata();
+    ll.errata = errata > 0 ? static_cast<unsigned long>(errata) : 0;
+    ll.handled = handled_for_abi(ll.abi);
+    ll.truncate_by_seccomp = ll.abi < 3;
+    {
+        Line text;
+        text.append("landlock abi=").append_u64(static_cast<uint64_t>(ll.abi));
+        text.append(" errata=0x").append_hex(ll.errata);
+        text.append(" handled=0x").append_hex(ll.handled);
+        text.append(ll.truncate_by_seccomp ? " truncate=seccomp" : " truncate=landlock");
+        if (ll.abi < 2) text.append(" refer=denied");
+        g_transcript.note(text);
+    }
+    const codec::Target& t = plan.target;
+    if (t.landlock_min_abi > ll.abi) {
+        Line needs;
+        needs.append(", below the plan's landlock_min_abi ").append_u64(t.landlock_min_abi);
+        refuse_missing("Landlock", ll.abi, needs.c_str());
+    }
+
+    uint64_t wanted = (t.allow_abstract_unix ? 0 : sys::kLandlockScopeAbstractUnixSocket) |
+                      (t.allow_signals ? 0 : sys::kLandlockScopeSignal);
+    ll.scopes_available = ll.abi >= sys::kLandlockAbiScopes;
+    if (ll.scopes_available) {
+        ll.scoped = wanted;
+        Line text;
+        text.append("landlock scopes=");
+        append_scopes(text, wanted);
+        g_transcript.note(text);
+    } else if (wanted) {
+        if (schedule.hardening > 0)
+            refuse_missing("Landlock scopes (signal, abstract_unix), required by the plan's "
+                           "hardening entry",
+                           ll.abi, ", they need ABI 6 (Linux 6.12)");
+        Line text;
+        text.append("landlock scopes=unavailable abi=").append_u64(static_cast<uint64_t>(ll.abi));
+        g_transcript.note(text);
+    }
+    ll.ruleset_fd = build_ruleset(plan.slots, ll);
+    return ll;
 }
 
 } // namespace bvisor::launcher

@@ -1,28 +1,43 @@
-// launcher/landlock.h: the Landlock ruleset, built in the coordinator before clone3
-// from the plan's root slots (PROTOCOL.md section 7 step 4; checks 10 and 11).
+// launcher/landlock.h: the Landlock stage (checks 10 and 11; docs/PROTOCOL.md sections
+// 7, 8 and 11), run in the coordinator before clone3.
 //
-// handled_access_fs is the ABI-3 filesystem rights (0x7FFF): no network rights, no
-// IOCTL_DEV, no scopes (upstream parity). ReadRoot slots get EXECUTE|READ_FILE|
-// READ_DIR; WriteRoot slots get all of 0x7FFF. Rules are PATH_BENEATH on the inherited
-// fds: paths are never reopened. The child only calls restrict_self.
+// What it decides, from the live ABI:
+//   * the handled filesystem rights are exactly those the kernel knows, up to ABI 3
+//     (0x1FFF on ABI 1, 0x3FFF on ABI 2, 0x7FFF from ABI 3): no network rights, no
+//     IOCTL_DEV (upstream parity); every rule is masked to them;
+//   * below ABI 3 the kernel cannot check truncate(2): the hardening filter denies it
+//     (truncate=seccomp); below ABI 2 it denies every cross-directory rename and link
+//     (refer=denied), which is stricter, never wider;
+//   * from ABI 6 the domain is scoped: no signals and no abstract unix sockets across its
+//     boundary, unless the plan relaxes them (allow_signals, allow_abstract_unix).
+// Read roots may execute, read files and list directories; write roots get every
+// handled right. A single-file root (Regular or CharDevice) gets the file rights only.
+// Rules are PATH_BENEATH on the inherited fds: paths are never reopened.
+//
+// Not here: applying it (the child calls landlock_restrict_self).
 #pragma once
 
+#include "codec/checks.h"
 #include "codec/plan.h"
-#include "codec/protocol.h"
-#include "codec/text.h"
+
+#include <stdint.h>
 
 namespace bvisor::launcher {
 
-constexpr long kLandlockAbiFloor = 3; // TRUNCATE, Linux 6.2
-
-struct LandlockProbe {
-    long abi; // the live ABI, or -errno when Landlock is unavailable
-    unsigned long errata;
+struct LandlockSetup {
+    long abi = 0;
+    unsigned long errata = 0;
+    uint64_t handled = 0;
+    uint64_t scoped = 0;
+    bool scopes_available = false;
+    bool truncate_by_seccomp = false;
+    int ruleset_fd = -1;
 };
-LandlockProbe probe_landlock();
 
-// Check 11: creates the ruleset and adds one rule per root slot. On failure returns
-// fd -1 with what failed in `detail`.
-int build_ruleset(codec::Span<codec::Slot> slots, codec::TextBuf& detail);
+// Checks 10 and 11 and the `# landlock` notes. Refuses (exit 3) through the transcript
+// when Landlock is missing, older than the plan requires, lacks scopes a plan that
+// requires hardening needs, or rejects the ruleset; HandleMismatch when a rule's fd is
+// rejected.
+LandlockSetup prepare_landlock(const codec::Plan& plan, const codec::Schedule& schedule);
 
 } // namespace bvisor::launcher

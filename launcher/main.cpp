@@ -1,7 +1,7 @@
 // launcher/main.cpp: bvisor-linux-launcher, the coordinator.
 //
-// A flat, ordered list of stages (PROTOCOL.md sections 5-7). Each stage is one call and
-// one early exit; the first failure ends the launch with a refusal (exit 3) or a fault
+// A flat, ordered list of stages (docs/PROTOCOL.md sections 6-9 and 11). Each stage is
+// one call; the first failure ends the launch with a refusal (exit 3) or a fault
 // (exit 4), and nothing runs. Every stage until clone3 runs in the coordinator, with
 // the launcher's own privileges, and may use musl; after clone3 the child runs
 // launcher/child.cpp only (raw syscalls, no allocation).
@@ -12,6 +12,7 @@
 #include "child.h"
 #include "env.h"
 #include "handles.h"
+#include "hardening.h"
 #include "landlock.h"
 #include "supervise.h"
 #include "sys/fd.h"
@@ -54,6 +55,24 @@ launcher::ChildPlan g_child;
 // 4 KiB; only the pages it touches become resident.
 alignas(16) char g_child_stack[64 * 1024];
 
+// The launch as the stages see it.
+struct Launch {
+    int control_fd = -1;
+    int plan_fd = -1;
+    codec::DecodedPlan decoded;
+    codec::Schedule schedule;
+    LandlockSetup landlock;
+    HardeningSetup hardening;
+    int error_pipe[2] = {-1, -1};
+    int sync_pipe[2] = {-1, -1};
+    int cgroup_fd = -1;
+    SignalState signals;
+    pid_t child = 0;
+
+    const codec::Plan& plan() const { return decoded.plan; }
+    const codec::Target& target() const { return decoded.plan.target; }
+};
+
 [[noreturn]] void no_control_channel() {
     static const char kMsg[] = "bvisor-linux-launcher: no usable control channel fd\n";
     (void)sys::sys_write(2, kMsg, sizeof kMsg - 1);
@@ -70,6 +89,38 @@ int env_fd_or_fault(char** envp, const char* name) {
     return fd;
 }
 
+// The control and plan fds must not be one of the workload's stdio fds: the workload
+// would inherit the transcript channel (and could write lines of its own) or the plan.
+void fault_if_stdio(int fd, const char* what) {
+    if (fd > 2) return;
+    Line text;
+    text.append(what).append(" fd ").append_u64(static_cast<uint64_t>(fd));
+    text.append(" is one of the workload's stdio fds (0-2)");
+    g_transcript.fault(text.c_str());
+}
+
+[[noreturn]] void refuse_status(RefusalReason reason, const char* prefix, const codec::Status& st) {
+    Line detail;
+    detail.append(prefix);
+    codec::format_status(st, detail);
+    g_transcript.refuse(reason, detail);
+}
+
+// --- Stage 1: find someone to report to (PROTOCOL.md section 6).
+void open_transcript(Launch& l, char** envp) {
+    // A host that closes its end must see exit 4, not a launcher killed by SIGPIPE; a
+    // host that ignores SIGCHLD must not make the kernel reap our child for us.
+    (void)sys::sys_set_disposition(kSigPipe, sys::sig_ign());
+    (void)sys::sys_set_disposition(kSigChld, sys::kSigDfl);
+    if (!parse_fd(find_env(envp, kEnvControlFd), &l.control_fd)) no_control_channel();
+    if (!g_transcript.start(l.control_fd)) no_control_channel();
+    fault_if_stdio(l.control_fd, "control channel");
+    l.plan_fd = env_fd_or_fault(envp, kEnvPlanFd);
+    (void)env_fd_or_fault(envp, kEnvErrorFd);     // compatibility only: the host's
+    (void)env_fd_or_fault(envp, kEnvErrorReadFd); // error pipe is closed by now (D12)
+    fault_if_stdio(l.plan_fd, "plan");
+}
+
 // Reads the plan fd from its current offset to EOF, at most the cap + 1 bytes.
 size_t read_plan(int fd) {
     size_t len = 0;
@@ -83,11 +134,65 @@ size_t read_plan(int fd) {
     return len;
 }
 
-[[noreturn]] void refuse_status(RefusalReason reason, const char* prefix, const codec::Status& st) {
+// --- Stage 2, checks 1 and 2: the plan fits the cap, the frame is valid, the body
+// canonical, and h_l binds the exact bytes of the lowering.
+void verify_identity(Launch& l) {
+    size_t plan_len = read_plan(l.plan_fd);
+    if (plan_len > codec::kMaxPlanBytes) {
+        codec::Status st;
+        st.code = codec::Error::PlanTooLarge;
+        refuse_status(RefusalReason::PlanInvalid, "plan: ", st);
+    }
+    codec::Bytes body;
+    codec::Status st = codec::open_frame(codec::Bytes{g_plan, plan_len}, &body);
+    if (!st.ok()) refuse_status(RefusalReason::PlanInvalid, "frame: ", st);
+    st = codec::decode_body(body, &g_storage, &l.decoded);
+    if (!st.ok()) refuse_status(RefusalReason::PlanInvalid, "body: ", st);
+    const codec::Plan& plan = l.plan();
+    codec::Digest bound =
+        codec::Blake3::hash(body.ptr + l.decoded.lowering_offset, l.decoded.lowering_len);
+    if (!codec::digest_eq(bound, plan.h_l)) {
+        Line detail;
+        detail.append("h_l ")
+            .append_hex_bytes(plan.h_l.bytes, 32)
+            .append(" does not bind the lowering (BLAKE3 ");
+        detail.append_hex_bytes(bound.bytes, 32).append(")");
+        g_transcript.refuse(RefusalReason::IdentityMismatch, detail);
+    }
+    g_transcript.state(LauncherState::IdentityVerified);
+}
+
+// --- Stage 3, checks 3..8: what the plan means (shared with bvisor-plan verify).
+void verify_plan(Launch& l) {
+    codec::Refusal refusal;
+    if (!codec::check_plan(l.plan(), l.control_fd, l.plan_fd, &refusal))
+        refuse_status(refusal.reason, "", refusal.status);
+    g_transcript.state(LauncherState::PlanVerified);
+    l.schedule = codec::summarize(l.plan().lowering);
+}
+
+// --- Stage 4, check 9: every declared fd is open and has its declared shape.
+void verify_handles(Launch& l) {
     Line detail;
-    detail.append(prefix);
-    codec::format_status(st, detail);
-    g_transcript.refuse(reason, detail);
+    if (!check_handles(l.plan().slots, detail))
+        g_transcript.refuse(RefusalReason::HandleMismatch, detail);
+    g_transcript.state(LauncherState::HandlesVerified);
+}
+
+// --- Stage 5, checks 10 and 11, then the hardening decisions and the denylist: all
+// compiled here, before clone3; the child only installs them.
+void prepare_confinement(Launch& l) {
+    if (l.schedule.landlock > 0) {
+        l.landlock = prepare_landlock(l.plan(), l.schedule);
+        g_child.ruleset_fd = l.landlock.ruleset_fd;
+    }
+    l.hardening = prepare_hardening(l.plan(), l.schedule, l.landlock, g_child);
+    if (l.schedule.seccomp > 0) {
+        size_t n = codec::compile_seccomp_denylist(l.target().seccomp, g_filter);
+        g_fprog.len = static_cast<unsigned short>(n);
+        g_fprog.filter = reinterpret_cast<struct sock_filter*>(g_filter);
+        g_child.seccomp = &g_fprog;
+    }
 }
 
 // Copies argv and envp out of the plan into NUL-terminated strings for execveat.
@@ -113,11 +218,6 @@ void build_exec_strings(const codec::Target& t) {
     g_envp[t.envp.len] = nullptr;
 }
 
-// The child's first C++ frame, called by the clone3 trampoline on the child's stack.
-[[noreturn]] void child_entry(const void* plan) {
-    launcher::run_child(*static_cast<const launcher::ChildPlan*>(plan));
-}
-
 void keep_fd(launcher::ChildPlan& p, int fd) {
     if (fd < 0) return;
     int i = p.n_keep;
@@ -132,17 +232,17 @@ void keep_fd(launcher::ChildPlan& p, int fd) {
 }
 
 // D5: a `#!` script is executed by an interpreter that opens /dev/fd/<exe>, so its fd
-// must survive exec; anything else (ELF) gets close-on-exec so the workload never
-// holds its own image open.
+// must survive exec. Anything else gets close-on-exec so the workload never holds its
+// own image open: also an fd whose first bytes cannot be read (an O_PATH fd, an empty
+// or unreadable file), since only a positively read `#!` needs the fd.
 void apply_exe_fd_rule(int exe_fd) {
     char magic[2];
     long n = sys::sys_pread(exe_fd, magic, 2, 0);
-    if (n == 2 && !(magic[0] == '#' && magic[1] == '!')) {
-        long flags = sys::sys_fcntl(exe_fd, F_GETFD, 0);
-        if (flags < 0) g_transcript.os_fault("fcntl(F_GETFD) exe", flags);
-        long r = sys::sys_fcntl(exe_fd, F_SETFD, flags | FD_CLOEXEC);
-        if (r < 0) g_transcript.os_fault("fcntl(F_SETFD) exe", r);
-    }
+    if (n == 2 && magic[0] == '#' && magic[1] == '!') return;
+    long flags = sys::sys_fcntl(exe_fd, F_GETFD, 0);
+    if (flags < 0) g_transcript.os_fault("fcntl(F_GETFD) exe", flags);
+    long r = sys::sys_fcntl(exe_fd, F_SETFD, flags | FD_CLOEXEC);
+    if (r < 0) g_transcript.os_fault("fcntl(F_SETFD) exe", r);
 }
 
 // A close-on-exec pipe whose fds are >= 3, so none can sit in the workload's stdio
@@ -159,142 +259,57 @@ void make_pipe(int fds[2], const char* what) {
     }
 }
 
-void workload_note(int status) {
-    Line text;
-    if ((status & 0x7f) == 0) {
-        text.append("workload exit=").append_u64(static_cast<uint64_t>((status >> 8) & 0xff));
-    } else {
-        text.append("workload signal=").append_u64(static_cast<uint64_t>(status & 0x7f));
-        if (status & 0x80) text.append(" core");
-    }
-    g_transcript.note(text);
+// The window's name: "bvisor/" and 8 random hex digits. No exec can produce it (a
+// file name has no '/'), and the workload cannot know it to imitate it.
+void make_window_comm(char comm[kCommMax]) {
+    uint32_t nonce = 0;
+    if (sys::sys_getrandom(&nonce, sizeof nonce, 1 /* GRND_NONBLOCK */) != sizeof nonce)
+        nonce = static_cast<uint32_t>(sys::sys_getpid()) * 2654435761u;
+    codec::TextBuf t(comm, kCommMax);
+    t.append("bvisor/");
+    for (int shift = 28; shift >= 0; shift -= 4)
+        t.append_char("0123456789abcdef"[(nonce >> shift) & 0xf]);
 }
 
-} // namespace
-
-int main(int, char**, char** envp) {
-    // --- Coordinator, before the plan: find someone to report to.
-    // A host that closes its end must see exit 4, not a launcher killed by SIGPIPE.
-    (void)sys::sys_set_disposition(kSigPipe, sys::sig_ign());
-    int control_fd;
-    if (!parse_fd(find_env(envp, kEnvControlFd), &control_fd)) no_control_channel();
-    if (!g_transcript.start(control_fd)) no_control_channel();
-
-    int plan_fd = env_fd_or_fault(envp, kEnvPlanFd);
-    (void)env_fd_or_fault(envp, kEnvErrorFd);     // compatibility only: the host's
-    (void)env_fd_or_fault(envp, kEnvErrorReadFd); // error pipe is closed by now (D12)
-
-    // --- Check 1: the plan fits the cap, the frame is valid, the body canonical.
-    size_t plan_len = read_plan(plan_fd);
-    if (plan_len > codec::kMaxPlanBytes) {
-        codec::Status st;
-        st.code = codec::Error::PlanTooLarge;
-        refuse_status(RefusalReason::PlanInvalid, "plan: ", st);
-    }
-    codec::Bytes body;
-    codec::Status st = codec::open_frame(codec::Bytes{g_plan, plan_len}, &body);
-    if (!st.ok()) refuse_status(RefusalReason::PlanInvalid, "frame: ", st);
-    codec::DecodedPlan decoded;
-    st = codec::decode_body(body, &g_storage, &decoded);
-    if (!st.ok()) refuse_status(RefusalReason::PlanInvalid, "body: ", st);
-    const codec::Plan& plan = decoded.plan;
-
-    // --- Check 2: h_l binds the exact bytes of the lowering.
-    codec::Digest bound =
-        codec::Blake3::hash(body.ptr + decoded.lowering_offset, decoded.lowering_len);
-    if (!codec::digest_eq(bound, plan.h_l)) {
-        Line detail;
-        detail.append("h_l ")
-            .append_hex_bytes(plan.h_l.bytes, 32)
-            .append(" does not bind the lowering (BLAKE3 ");
-        detail.append_hex_bytes(bound.bytes, 32).append(")");
-        g_transcript.refuse(RefusalReason::IdentityMismatch, detail);
-    }
-    g_transcript.state(LauncherState::IdentityVerified);
-
-    // --- Checks 3..8: what the plan means (shared with bvisor-plan verify).
-    codec::Refusal refusal;
-    if (!codec::check_plan(plan, control_fd, plan_fd, &refusal))
-        refuse_status(refusal.reason, "", refusal.status);
-    g_transcript.state(LauncherState::PlanVerified);
-    const codec::Schedule schedule = codec::summarize(plan.lowering);
-
-    // --- Check 9: every declared fd is open and has its declared shape.
-    {
-        Line detail;
-        if (!check_handles(plan.slots, detail))
-            g_transcript.refuse(RefusalReason::HandleMismatch, detail);
-    }
-    g_transcript.state(LauncherState::HandlesVerified);
-
-    // --- Checks 10, 11: the Landlock ruleset, built here, before clone3.
-    int ruleset_fd = -1;
-    if (schedule.landlock > 0) {
-        LandlockProbe probe = probe_landlock();
-        if (probe.abi < 0) {
-            Line detail;
-            detail.append("Landlock is not available: ");
-            append_os_error(detail, probe.abi);
-            g_transcript.refuse(RefusalReason::MissingPrimitive, detail);
-        }
-        Line abi;
-        abi.append("landlock abi=").append_u64(static_cast<uint64_t>(probe.abi));
-        abi.append(" errata=0x").append_hex(probe.errata);
-        g_transcript.note(abi);
-        if (probe.abi < kLandlockAbiFloor) {
-            Line detail;
-            detail.append("Landlock ABI ").append_u64(static_cast<uint64_t>(probe.abi));
-            detail.append(" is below the required ABI 3 (TRUNCATE, Linux 6.2)");
-            g_transcript.refuse(RefusalReason::MissingPrimitive, detail);
-        }
-        Line detail;
-        ruleset_fd = build_ruleset(plan.slots, detail);
-        if (ruleset_fd < 0) g_transcript.refuse(RefusalReason::HandleMismatch, detail);
-    }
-
-    // --- Seccomp: the program is compiled here; the child only installs it.
-    if (schedule.seccomp > 0) {
-        size_t n = codec::compile_seccomp_denylist(plan.target.seccomp, g_filter);
-        g_fprog.len = static_cast<unsigned short>(n);
-        g_fprog.filter = reinterpret_cast<struct sock_filter*>(g_filter);
-        g_child.seccomp = &g_fprog;
-    }
-
-    // --- Everything the child needs, prepared before clone3.
-    const codec::Target& target = plan.target;
-    const int exe_fd = static_cast<int>(target.exe_slot);
-    build_exec_strings(target);
-    int error_pipe[2];
-    make_pipe(error_pipe, "pipe2 (error pipe)");
-    int sync_pipe[2] = {-1, -1};
-    if (target.user_namespace) make_pipe(sync_pipe, "pipe2 (userns sync)");
+// --- Stage 6: everything the child needs, prepared before clone3.
+void prepare_child(Launch& l) {
+    const int exe_fd = static_cast<int>(l.target().exe_slot);
+    build_exec_strings(l.target());
+    make_pipe(l.error_pipe, "pipe2 (error pipe)");
+    if (l.target().user_namespace) make_pipe(l.sync_pipe, "pipe2 (userns sync)");
     apply_exe_fd_rule(exe_fd);
-
-    int cgroup_fd = -1;
-    for (const codec::Slot& s : plan.slots)
-        if (s.role == codec::Role::CgroupDir) cgroup_fd = static_cast<int>(s.slot_index);
+    for (const codec::Slot& s : l.plan().slots)
+        if (s.role == codec::Role::CgroupDir) l.cgroup_fd = static_cast<int>(s.slot_index);
 
     g_child.parent_pid = static_cast<pid_t>(sys::sys_getpid());
-    g_child.error_write_fd = error_pipe[1];
-    g_child.sync_read_fd = sync_pipe[0];
-    g_child.sync_write_fd = sync_pipe[1];
-    g_child.ruleset_fd = ruleset_fd;
+    g_child.error_write_fd = l.error_pipe[1];
+    g_child.sync_read_fd = l.sync_pipe[0];
+    g_child.sync_write_fd = l.sync_pipe[1];
     g_child.exe_fd = exe_fd;
     g_child.argv = g_argv;
     g_child.envp = g_envp;
-    const int kept[] = {0, 1, 2, exe_fd, error_pipe[1], ruleset_fd, sync_pipe[0]};
+    make_window_comm(g_child.comm);
+    const int kept[] = {0, 1, 2, exe_fd, l.error_pipe[1], g_child.ruleset_fd, l.sync_pipe[0]};
     for (int fd : kept)
         keep_fd(g_child, fd);
+    arm_child(g_child);
 
-    SignalState signals;
-    long r = block_signals(&signals);
+    long r = block_signals(&l.signals);
     if (r < 0) g_transcript.os_fault("rt_sigprocmask", r);
-    g_child.reset_to_default = signals.non_default;
+    g_child.reset_to_default = l.signals.non_default;
+}
 
-    // --- clone3: one child, in its namespaces and cgroup from birth.
+// The child's first C++ frame, called by the clone3 trampoline on the child's stack.
+[[noreturn]] void child_entry(const void* plan) {
+    launcher::run_child(*static_cast<const launcher::ChildPlan*>(plan));
+}
+
+// --- Stage 7: clone3, one child, in its namespaces and cgroup from birth. From here on
+// a child exists: transcript failures no longer end us, and every exit reaps it.
+void spawn_child(Launch& l) {
     struct clone_args args = {};
     args.exit_signal = kSigChld;
-    if (!target.user_namespace) {
+    if (!l.target().user_namespace) {
         // Without a rendezvous the child needs nothing from us until it has exec'd, so
         // it borrows our memory instead of copying it (what posix_spawn does): no page
         // tables to copy, no copy-on-write faults afterwards; about 0.08 ms per launch
@@ -308,127 +323,199 @@ int main(int, char**, char** envp) {
         // must not hold us, so it gets its own copy of our memory.
         args.flags |= CLONE_NEWUSER;
     }
-    if (target.network_namespace) args.flags |= CLONE_NEWNET;
-    if (cgroup_fd >= 0) {
+    if (l.target().network_namespace) args.flags |= CLONE_NEWNET;
+    if (l.cgroup_fd >= 0) {
         args.flags |= CLONE_INTO_CGROUP;
-        args.cgroup = static_cast<uint64_t>(cgroup_fd);
+        args.cgroup = static_cast<uint64_t>(l.cgroup_fd);
     }
     long pid = sys::sys_clone3_call(&args, child_entry, &g_child); // the child never returns
     if (pid < 0) {
-        (void)sys::sys_rt_sigprocmask(sys::kSigSetmask, &signals.saved_mask, nullptr);
+        (void)sys::sys_rt_sigprocmask(sys::kSigSetmask, &l.signals.saved_mask, nullptr);
         g_transcript.os_fault("clone3", pid);
     }
-
-    // --- Coordinator, after clone3: a child exists; transcript failures no longer end us.
     g_transcript.child_exists();
-    const pid_t child = static_cast<pid_t>(pid);
-    r = start_forwarding(child, signals);
-    (void)sys::sys_close(error_pipe[1]);
-    if (sync_pipe[0] >= 0) (void)sys::sys_close(sync_pipe[0]);
+    l.child = static_cast<pid_t>(pid);
+    long r = start_forwarding(l.child, l.signals);
+    (void)sys::sys_close(l.error_pipe[1]);
+    if (l.sync_pipe[0] >= 0) (void)sys::sys_close(l.sync_pipe[0]);
     g_transcript.state(LauncherState::ChildCreated);
     {
         Line text;
-        text.append("mechanism=clone3 child_pid=").append_u64(static_cast<uint64_t>(child));
+        text.append("mechanism=clone3 child_pid=").append_u64(static_cast<uint64_t>(l.child));
         g_transcript.note(text);
     }
-    if (cgroup_fd >= 0) g_transcript.note("cgroup_placement=clone_into_cgroup");
-    int status = 0;
+    if (l.cgroup_fd >= 0) g_transcript.note("cgroup_placement=clone_into_cgroup");
     if (r < 0) {
         // Without forwarding the launch would not be supervised as promised.
-        (void)sys::sys_kill(child, 9);
-        (void)reap(child, &status);
+        int status;
+        (void)sys::sys_kill(l.child, 9);
+        (void)reap(l.child, &status);
         g_transcript.os_fault("rt_sigaction (signal forwarding)", r);
     }
+}
 
-    // User namespace rendezvous: the child waits on the sync pipe for its maps.
-    if (target.user_namespace) {
-        Line detail;
-        detail.append("user_namespace map write: ");
-        long w;
-#if defined(BVISOR_TEST_HOOKS)
-        // Test builds only (build/test/): force the failure path. Never compiled into
-        // build/bin/bvisor-linux-launcher.
-        const char* force = find_env(envp, "BVISOR_TEST_FORCE_USERNS_MAP_FAIL");
-        if (force && force[0] == '1' && force[1] == '\0') {
-            detail.append("forced to fail by BVISOR_TEST_FORCE_USERNS_MAP_FAIL (test build)");
-            w = -1;
-        } else {
-            w = write_id_maps(child, detail);
-        }
-#else
-        w = write_id_maps(child, detail);
-#endif
-        if (w < 0) {
-            // Fail closed: never release the child; it reads EOF and exits 127.
-            (void)sys::sys_close(sync_pipe[1]);
-            (void)reap(child, &status);
-            g_transcript.note(detail);
-            g_transcript.note("user_namespace=map_write_failed fail_closed");
-            g_transcript.state(LauncherState::SetupFaulted);
-            sys::sys_exit_group(4);
-        }
-        char go = 1;
-        long n;
-        do {
-            n = sys::sys_write(sync_pipe[1], &go, 1);
-        } while (n == kEintr);
-        (void)sys::sys_close(sync_pipe[1]);
-        if (n != 1) {
-            (void)reap(child, &status);
-            g_transcript.os_fault("write (userns release)", n < 0 ? n : -5);
-        }
-    }
-
-    // EOF without a record: execveat succeeded (the write end was close-on-exec).
-    launcher::ChildReport report{};
+// Reads the child's error pipe to EOF. True when it holds a record.
+bool read_child_report(Launch& l, ChildReport* report) {
     size_t got = 0;
-    while (got < sizeof report) {
-        long n = sys::sys_read(error_pipe[0], reinterpret_cast<char*>(&report) + got,
-                               sizeof report - got);
+    while (got < sizeof *report) {
+        long n = sys::sys_read(l.error_pipe[0], reinterpret_cast<char*>(report) + got,
+                               sizeof *report - got);
         if (n == kEintr) continue;
         if (n < 0) {
-            (void)reap(child, &status);
+            int status;
+            (void)reap(l.child, &status);
             g_transcript.os_fault("read (child error pipe)", n);
         }
         if (n == 0) break;
         got += static_cast<size_t>(n);
     }
-    (void)sys::sys_close(error_pipe[0]);
-    if (got != 0) {
-        (void)reap(child, &status);
-        Line text;
-        const char* step = got == sizeof report ? child_step_name(report.step) : nullptr;
-        text.append("child errno=").append_i64(got == sizeof report ? report.err : 5);
-        text.append(" step=").append(step ? step : "unknown");
-        g_transcript.note(text);
+    (void)sys::sys_close(l.error_pipe[0]);
+    if (got != 0 && got != sizeof *report) *report = ChildReport{0, 5}; // EIO, step unknown
+    return got != 0;
+}
+
+[[noreturn]] void fault_ended_by_signal(pid_t child, long sig, const char* how) {
+    int status;
+    (void)reap(child, &status);
+    Line text;
+    text.append("child ended by signal=").append_i64(sig).append(" before exec").append(how);
+    g_transcript.note(text);
+    g_transcript.state(LauncherState::SetupFaulted);
+    sys::sys_exit_group(4);
+}
+
+// A record means the window ended before exec: say how, reap, fault.
+[[noreturn]] void fault_child_report(pid_t child, const ChildReport& report) {
+    if (report.step == kSignalRecord) fault_ended_by_signal(child, report.err, "");
+    int status;
+    (void)reap(child, &status);
+    Line text;
+    const char* step = child_step_name(report.step);
+    text.append("child errno=").append_i64(report.err);
+    text.append(" step=").append(step ? step : "unknown");
+    g_transcript.note(text);
+    g_transcript.state(LauncherState::SetupFaulted);
+    sys::sys_exit_group(4);
+}
+
+// --- Stage 8: the user-namespace rendezvous; the child waits on the sync pipe for its
+// maps. If they cannot be written it is never released.
+void rendezvous(Launch& l, char** envp) {
+    if (!l.target().user_namespace) return;
+    Line detail;
+    detail.append("user_namespace map write: ");
+    long w;
+#if defined(BVISOR_TEST_HOOKS)
+    // Test builds only (build/test/): force the failure path. Never compiled into
+    // build/bin/bvisor-linux-launcher.
+    const char* force = find_env(envp, "BVISOR_TEST_FORCE_USERNS_MAP_FAIL");
+    if (force && force[0] == '1' && force[1] == '\0') {
+        detail.append("forced to fail by BVISOR_TEST_FORCE_USERNS_MAP_FAIL (test build)");
+        w = -1;
+    } else {
+        w = write_id_maps(l.child, detail);
+    }
+#else
+    (void)envp;
+    w = write_id_maps(l.child, detail);
+#endif
+    if (w < 0) {
+        // Fail closed: never release the child; it reads EOF and exits 127. If a signal
+        // ended it first (so the maps could not be written), that is what happened.
+        (void)sys::sys_close(l.sync_pipe[1]);
+        ChildReport report;
+        if (read_child_report(l, &report)) fault_child_report(l.child, report);
+        int status;
+        (void)reap(l.child, &status);
+        g_transcript.note(detail);
+        g_transcript.note("user_namespace=map_write_failed fail_closed");
         g_transcript.state(LauncherState::SetupFaulted);
         sys::sys_exit_group(4);
     }
+    char go = 1;
+    long n;
+    do {
+        n = sys::sys_write(l.sync_pipe[1], &go, 1);
+    } while (n == kEintr);
+    (void)sys::sys_close(l.sync_pipe[1]);
+    if (n != 1) {
+        int status;
+        (void)reap(l.child, &status);
+        g_transcript.os_fault("write (userns release)", n < 0 ? n : -5);
+    }
+}
 
-    // --- The workload runs. Each note below is true now that execveat succeeded.
-    if (schedule.seccomp > 0) g_transcript.note("seccomp=denylist_installed mode=filter");
-    if (target.user_namespace) g_transcript.note("user_namespace=mapped child_uid0_egid0");
-    if (target.network_namespace) g_transcript.note("network_namespace=empty_netns child_isolated");
+void workload_note(int status) {
+    Line text;
+    if ((status & 0x7f) == 0) {
+        text.append("workload exit=").append_u64(static_cast<uint64_t>((status >> 8) & 0xff));
+    } else {
+        text.append("workload signal=").append_u64(static_cast<uint64_t>(status & 0x7f));
+        if (status & 0x80) text.append(" core");
+    }
+    g_transcript.note(text);
+}
 
-    r = reap(child, &status);
+// --- Stage 9: the exec, and how the workload ended. A record on the error pipe ends
+// the launch; EOF without one means exec, or SIGKILL before it, which await_end tells
+// apart. Only then is anything said about what the child installed.
+void await_workload(Launch& l) {
+    ChildReport report;
+    if (read_child_report(l, &report)) fault_child_report(l.child, report);
+    ChildEnd end;
+    long r = await_end(l.child, g_child.comm, &end);
+    if (r < 0) g_transcript.os_fault("waitid", r);
+    if (!end.exec_proven || end.proof_unavailable)
+        fault_ended_by_signal(l.child, end.status & 0x7f,
+                              end.proof_unavailable ? " (not proven: /proc/<pid>/comm unreadable)"
+                                                    : "");
+
+    // The workload ran. Each note below is true now that its exec is proven.
+    if (l.schedule.seccomp > 0) g_transcript.note("seccomp=denylist_installed mode=filter");
+    hardening_note(l.hardening, l.target().keep_capabilities);
+    if (l.target().user_namespace) g_transcript.note("user_namespace=mapped child_uid0_egid0");
+    if (l.target().network_namespace)
+        g_transcript.note("network_namespace=empty_netns child_isolated");
+    workload_note(end.status);
+    int status;
+    r = reap(l.child, &status);
     if (r < 0) g_transcript.os_fault("wait4", r);
-    workload_note(status);
+}
 
-    // --- The phases, recorded after the fact (as upstream does).
+// --- Stage 10: the phases, recorded after the fact (as upstream does).
+[[noreturn]] void report_phases(const Launch& l) {
     g_transcript.state(LauncherState::IdentityPhaseResolved);
     g_transcript.state(LauncherState::VisibilityPhaseResolved);
     g_transcript.state(LauncherState::AmbientAuthorityPhaseResolved);
-    codec::PhaseResult confinement = codec::confinement_result(schedule);
+    codec::PhaseResult confinement = codec::confinement_result(l.schedule);
     {
         Line text;
         text.append("confinement=").append(codec::phase_result_name(confinement));
         text.append(" installed=")
-            .append(codec::confinement_installed(schedule.confinement(), confinement) ? "true"
-                                                                                      : "false");
+            .append(codec::confinement_installed(l.schedule.confinement(), confinement) ? "true"
+                                                                                        : "false");
         g_transcript.note(text);
     }
     g_transcript.state(LauncherState::ConfinementPhaseResolved);
     g_transcript.state(LauncherState::ReadyToExec);
     g_transcript.state(LauncherState::ExecSucceeded);
     sys::sys_exit_group(0);
+}
+
+Launch g_launch;
+
+} // namespace
+
+int main(int, char**, char** envp) {
+    Launch& l = g_launch;
+    open_transcript(l, envp);
+    verify_identity(l);
+    verify_plan(l);
+    verify_handles(l);
+    prepare_confinement(l);
+    prepare_child(l);
+    spawn_child(l);
+    rendezvous(l, envp);
+    await_workload(l);
+    report_phases(l);
 }

@@ -10,10 +10,17 @@ namespace bvisor::launcher {
 namespace {
 
 constexpr long kEintr = -4;
-constexpr int kForwarded[] = {1 /*SIGHUP*/,   2 /*SIGINT*/,   3 /*SIGQUIT*/,
-                              10 /*SIGUSR1*/, 12 /*SIGUSR2*/, 15 /*SIGTERM*/};
+constexpr int kSigKill = 9, kSigSegv = 11;
+constexpr int kForwarded[] = {1 /*SIGHUP*/,
+                              2 /*SIGINT*/,
+                              3 /*SIGQUIT*/,
+                              10 /*SIGUSR1*/,
+                              12 /*SIGUSR2*/,
+                              15 /*SIGTERM*/,
+                              28 /*SIGWINCH*/};
 
-// Written once before the handlers are installed; read in the handler.
+// Written with the handlers' signals blocked or before they are installed; read in
+// the handler. 0: nobody to forward to.
 volatile pid_t g_forward_to = 0;
 
 void forward_signal(int sig) {
@@ -30,17 +37,38 @@ long write_file(const char* path, const char* text, size_t len) {
     return n == static_cast<long>(len) ? 0 : -5; // EIO: the kernel took part of a map
 }
 
+void proc_path(codec::TextBuf& p, pid_t child, const char* file) {
+    p.append("/proc/").append_u64(static_cast<uint64_t>(child)).append("/").append(file);
+}
+
 long write_proc(pid_t child, const char* file, const char* text, size_t len,
                 codec::TextBuf& detail) {
     char path[64];
     codec::TextBuf p(path, sizeof path);
-    p.append("/proc/").append_u64(static_cast<uint64_t>(child)).append("/").append(file);
+    proc_path(p, child, file);
     long r = write_file(path, text, len);
     if (r < 0) {
         detail.append(path).append(": ");
         append_os_error(detail, r);
     }
     return r;
+}
+
+// 1: the comm is `want`; 0: it is not; -errno: it could not be read.
+long comm_is(pid_t child, const char* want) {
+    char path[64];
+    codec::TextBuf p(path, sizeof path);
+    proc_path(p, child, "comm");
+    long fd = sys::sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0) return fd;
+    char buf[32];
+    long n = sys::sys_read(static_cast<int>(fd), buf, sizeof buf);
+    (void)sys::sys_close(static_cast<int>(fd));
+    if (n < 0) return n;
+    size_t len = static_cast<size_t>(n);
+    if (len > 0 && buf[len - 1] == '\n') --len;
+    size_t want_len = codec::cstr_len(want);
+    return len == want_len && __builtin_memcmp(buf, want, len) == 0 ? 1 : 0;
 }
 
 } // namespace
@@ -60,11 +88,13 @@ long block_signals(SignalState* ret) {
 
 long start_forwarding(pid_t child, const SignalState& state) {
     g_forward_to = child;
+    sys::SigSet mask = state.saved_mask;
     for (int sig : kForwarded) {
         long r = sys::sys_set_handler(sig, forward_signal);
         if (r < 0) return r;
+        mask &= ~(sys::SigSet{1} << (sig - 1));
     }
-    return sys::sys_rt_sigprocmask(sys::kSigSetmask, &state.saved_mask, nullptr);
+    return sys::sys_rt_sigprocmask(sys::kSigSetmask, &mask, nullptr);
 }
 
 long write_id_maps(pid_t child, codec::TextBuf& detail) {
@@ -80,6 +110,30 @@ long write_id_maps(pid_t child, codec::TextBuf& detail) {
     codec::TextBuf gid(gmap, sizeof gmap);
     gid.append("0 ").append_u64(static_cast<uint64_t>(sys::sys_getegid())).append(" 1\n");
     return write_proc(child, "gid_map", gid.c_str(), gid.size(), detail);
+}
+
+long await_end(pid_t child, const char* window_comm, ChildEnd* ret) {
+    sys::ChildSiginfo info{};
+    long r;
+    do {
+        r = sys::sys_waitid(child, &info, sys::kWExited | sys::kWNoWait);
+    } while (r == kEintr);
+    // A zombie's pid stays ours until it is reaped: stop forwarding before that.
+    g_forward_to = 0;
+    if (r < 0) return r;
+    *ret = ChildEnd{};
+    if (info.code == sys::kCldExited) {
+        ret->status = (info.status & 0xff) << 8;
+        return 0;
+    }
+    ret->status = (info.status & 0x7f) | (info.code == sys::kCldDumped ? 0x80 : 0);
+    if (info.status == kSigKill || info.status == kSigSegv) {
+        // Every other terminating signal is caught in the window and reported there.
+        long same = comm_is(child, window_comm);
+        ret->proof_unavailable = same < 0;
+        ret->exec_proven = same == 0;
+    }
+    return 0;
 }
 
 long reap(pid_t child, int* ret_status) {

@@ -1,5 +1,10 @@
 // launcher/supervise.h: the coordinator's side of the child's life: the signal state
-// around clone3, signal forwarding, the user-namespace rendezvous, and reaping.
+// around clone3, signal forwarding, the user-namespace rendezvous, the exec proof, and
+// reaping.
+//
+// Forwarding: SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH reach the
+// child from clone3 until it has ended, and never after: forwarding stops while the
+// ended child is still a zombie (its pid cannot be reused), before it is reaped.
 #pragma once
 
 #include "codec/text.h"
@@ -18,8 +23,9 @@ struct SignalState {
 // and records the old mask and which signals have non-default dispositions.
 long block_signals(SignalState* ret);
 
-// Coordinator, after clone3: forward SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and
-// SIGUSR2 to `child`, then restore the saved mask.
+// Coordinator, after clone3: forward the signals above to `child`, then restore the
+// saved mask, minus the forwarded signals (a host that blocked them must not stop the
+// forwarding: the handler never ends the launcher).
 long start_forwarding(pid_t child, const SignalState& state);
 
 // The user-namespace rendezvous (PROTOCOL.md section 7 step 8): writes
@@ -27,7 +33,20 @@ long start_forwarding(pid_t child, const SignalState& state);
 // that order. On failure returns -errno with what failed in `detail`.
 long write_id_maps(pid_t child, codec::TextBuf& detail);
 
-// Waits for `child` to end (retrying on EINTR); the classic wait status.
+// How the child ended, as the classic wait status.
+struct ChildEnd {
+    int status = 0;
+    bool exec_proven = true;        // false: it ended by SIGKILL or SIGSEGV before its exec
+    bool proof_unavailable = false; // /proc/<pid>/comm could not be read
+};
+
+// Waits until `child` has ended, stops forwarding, and decides whether it had exec'd:
+// only SIGKILL (and a SIGSEGV the kernel forces when an exec fails past its point of no
+// return) can end the window without a record, so for those the zombie's comm is read:
+// `window_comm` means it never reached exec. Does not reap. Returns 0 or -errno.
+long await_end(pid_t child, const char* window_comm, ChildEnd* ret);
+
+// Waits for `child` to end (retrying on EINTR) and reaps it; the classic wait status.
 long reap(pid_t child, int* ret_status);
 
 } // namespace bvisor::launcher

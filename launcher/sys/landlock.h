@@ -1,5 +1,5 @@
 // launcher/sys/landlock.h: the three Landlock syscalls (Linux 5.13+), plus the
-// constants newer than Debian 12's 6.1 UAPI headers.
+// constants newer than Debian 12's 6.1 UAPI headers (TRUNCATE, scopes).
 #pragma once
 
 #include "arch_x86_64.h"
@@ -9,20 +9,36 @@
 
 namespace bvisor::sys {
 
-// ABI 3 (Linux 6.2) adds TRUNCATE; the 6.1 header stops at REFER (bit 13).
+// The filesystem rights each ABI handles: ABI 1 (Linux 5.13) bits 0..12, ABI 2 (5.19)
+// adds REFER (bit 13), ABI 3 (6.2) adds TRUNCATE (bit 14). Debian 12's 6.1 UAPI header
+// stops at REFER. Later ABIs add rights the launcher does not handle (upstream parity).
 constexpr uint64_t kLandlockAccessFsTruncate = 1ULL << 14;
-// The ABI-3 filesystem rights: bits 0..14.
+constexpr uint64_t kLandlockAccessFsAbi1 = (1ULL << 13) - 1;
+constexpr uint64_t kLandlockAccessFsAbi2 = (1ULL << 14) - 1;
 constexpr uint64_t kLandlockAccessFsAbi3 = (1ULL << 15) - 1;
 static_assert(kLandlockAccessFsAbi3 == 0x7FFF);
 constexpr uint64_t kLandlockAccessFsReadRoot =
     LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
 static_assert(kLandlockAccessFsReadRoot == 0xD);
+// The rights that apply to a file rather than a directory: a rule on a file fd may carry
+// only these (the kernel answers EINVAL otherwise).
+constexpr uint64_t kLandlockAccessFsFile = LANDLOCK_ACCESS_FS_EXECUTE |
+                                           LANDLOCK_ACCESS_FS_WRITE_FILE |
+                                           LANDLOCK_ACCESS_FS_READ_FILE | kLandlockAccessFsTruncate;
 
-// The first-version attribute: handled_access_fs only. A larger struct is not needed
-// (no network rights, no scopes: upstream parity, PROTOCOL.md section 7 step 4).
-struct LandlockRulesetAttrV1 {
+// ABI 6 (Linux 6.12) scopes: IPC the domain may not reach outside itself.
+constexpr uint64_t kLandlockScopeAbstractUnixSocket = 1ULL << 0;
+constexpr uint64_t kLandlockScopeSignal = 1ULL << 1;
+constexpr long kLandlockAbiScopes = 6;
+
+// The ruleset attribute as of ABI 6. Passed with size 8 (handled_access_fs only) when
+// nothing is scoped, so that every ABI accepts it; with size 24 otherwise.
+struct LandlockRulesetAttr {
     uint64_t handled_access_fs;
+    uint64_t handled_access_net;
+    uint64_t scoped;
 };
+static_assert(sizeof(LandlockRulesetAttr) == 24);
 
 // landlock_path_beneath_attr is packed in the UAPI (12 bytes).
 struct __attribute__((packed)) LandlockPathBeneath {
@@ -40,8 +56,9 @@ static inline long sys_landlock_errata() {
     return raw3(__NR_landlock_create_ruleset, 0L, 0L, LANDLOCK_CREATE_RULESET_ERRATA);
 }
 // Returns a new ruleset fd; the kernel always makes it close-on-exec.
-static inline long sys_landlock_create_ruleset(const LandlockRulesetAttrV1* attr) {
-    return raw3(__NR_landlock_create_ruleset, arg(attr), sizeof(*attr), 0L);
+static inline long sys_landlock_create_ruleset(const LandlockRulesetAttr* attr) {
+    size_t size = attr->scoped ? sizeof(*attr) : sizeof(attr->handled_access_fs);
+    return raw3(__NR_landlock_create_ruleset, arg(attr), arg(size), 0L);
 }
 static inline long sys_landlock_add_path_rule(int ruleset_fd, const LandlockPathBeneath* rule) {
     return raw4(__NR_landlock_add_rule, ruleset_fd, LANDLOCK_RULE_PATH_BENEATH, arg(rule), 0L);

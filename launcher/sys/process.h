@@ -1,5 +1,5 @@
 // launcher/sys/process.h: process syscalls (clone3, execveat, exit, wait, kill, ids,
-// prctl).
+// prctl, sessions, keyrings, capabilities, randomness).
 //
 // Typed wrappers over raw syscalls; each returns the kernel's result or -errno.
 #pragma once
@@ -8,6 +8,7 @@
 
 #include <linux/sched.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 namespace bvisor::sys {
@@ -43,7 +44,64 @@ static inline long sys_wait4(pid_t pid, int* status, int options) {
     return raw4(__NR_wait4, pid, arg(status), options, 0L);
 }
 
+// The part of the kernel's siginfo that waitid fills for a child (x86-64 layout).
+struct ChildSiginfo {
+    int32_t signo;
+    int32_t err;
+    int32_t code; // CLD_EXITED, CLD_KILLED, CLD_DUMPED, ...
+    int32_t pad;
+    int32_t pid;
+    uint32_t uid;
+    int32_t status; // exit code, or the signal
+    char rest[128 - 28];
+};
+static_assert(sizeof(ChildSiginfo) == 128);
+constexpr int kPPid = 1;             // P_PID
+constexpr int kWExited = 4;          // WEXITED
+constexpr int kWNoWait = 0x01000000; // WNOWAIT
+constexpr int kCldExited = 1, kCldKilled = 2, kCldDumped = 3;
+
+// waitid(P_PID, pid, info, options): with WNOWAIT the child stays a zombie (its pid
+// cannot be reused) until it is reaped with wait4.
+static inline long sys_waitid(pid_t pid, ChildSiginfo* info, int options) {
+    return raw5(__NR_waitid, kPPid, pid, arg(info), options, 0L);
+}
+
 static inline long sys_kill(pid_t pid, int sig) { return raw2(__NR_kill, pid, sig); }
+static inline long sys_setsid() { return raw0(__NR_setsid); }
+static inline long sys_getrandom(void* buf, size_t n, unsigned flags) {
+    return raw3(__NR_getrandom, arg(buf), arg(n), flags);
+}
+
+// keyctl(2). KEYCTL_GET_KEYRING_ID probes whether keyrings are usable at all;
+// KEYCTL_JOIN_SESSION_KEYRING with a null name joins a new anonymous session keyring.
+constexpr int kKeyctlGetKeyringId = 0;
+constexpr int kKeyctlJoinSessionKeyring = 1;
+constexpr long kKeySpecSessionKeyring = -3;
+static inline long sys_keyctl(int op, long a2, long a3 = 0) {
+    return raw3(__NR_keyctl, op, a2, a3);
+}
+
+// capget/capset, version 3 (two 32-bit words per set: capabilities 0..63).
+constexpr uint32_t kCapVersion3 = 0x20080522;
+constexpr int kCapSetpcap = 8;
+struct CapHeader {
+    uint32_t version;
+    int32_t pid;
+};
+struct CapData {
+    uint32_t effective;
+    uint32_t permitted;
+    uint32_t inheritable;
+};
+static inline long sys_capget(CapData data[2]) {
+    CapHeader h{kCapVersion3, 0};
+    return raw2(__NR_capget, arg(&h), arg(data));
+}
+static inline long sys_capset(const CapData data[2]) {
+    CapHeader h{kCapVersion3, 0};
+    return raw2(__NR_capset, arg(&h), arg(data));
+}
 static inline long sys_getpid() { return raw0(__NR_getpid); }
 static inline long sys_getppid() { return raw0(__NR_getppid); }
 static inline long sys_geteuid() { return raw0(__NR_geteuid); }

@@ -1,0 +1,117 @@
+// launcher/hardening.cpp: see hardening.h.
+#include "hardening.h"
+
+#include "sys/process.h"
+#include "sys/seccomp.h"
+#include "transcript.h"
+
+#include "codec/seccomp_bpf.h"
+
+#include <sys/prctl.h>
+
+namespace bvisor::launcher {
+
+namespace {
+
+codec::BpfInsn g_filter[codec::kMaxHardeningInsns];
+struct sock_fprog g_fprog;
+
+constexpr long kEnosys = -38, kEperm = -1, kEacces = -13;
+
+// The highest capability number this kernel knows (PR_CAPBSET_READ says EINVAL past it).
+int last_capability() {
+    int cap = 0;
+    while (cap <= static_cast<int>(codec::kMaxCapability) &&
+           sys::sys_prctl(PR_CAPBSET_READ, static_cast<unsigned long>(cap)) >= 0)
+        ++cap;
+    return cap - 1;
+}
+
+bool has_setpcap() {
+    sys::CapData data[2];
+    if (sys::sys_capget(data) < 0) return false;
+    return data[0].effective & (1u << sys::kCapSetpcap);
+}
+
+[[noreturn]] void refuse_missing(const char* what, long neg_errno) {
+    Line detail;
+    detail.append(what).append(", required by the plan's hardening entry: ");
+    append_os_error(detail, neg_errno);
+    g_transcript.refuse(codec::RefusalReason::MissingPrimitive, detail);
+}
+
+} // namespace
+
+HardeningSetup prepare_hardening(const codec::Plan& plan, const codec::Schedule& schedule,
+                                 const LandlockSetup& landlock, ChildPlan& child) {
+    HardeningSetup h;
+    h.active = schedule.hardened();
+    if (!h.active) return h;
+    const bool required = schedule.hardening > 0;
+
+    // Keyrings: a kernel without them (ENOSYS), or a filter or LSM that refuses keyctl
+    // (EPERM, EACCES: Docker's default profile does), leaves the workload no keyring to
+    // read either, since it inherits the same filter. Anything else: join a fresh one,
+    // or fail closed in the child.
+    h.keyring_probe = sys::sys_keyctl(sys::kKeyctlGetKeyringId, sys::kKeySpecSessionKeyring, 0);
+    h.keyring =
+        !(h.keyring_probe == kEnosys || h.keyring_probe == kEperm || h.keyring_probe == kEacces);
+
+    // The bounding set needs CAP_SETPCAP: root has it, and so has uid 0 in a new user
+    // namespace. Without it no_new_privs (always set here) keeps exec from using it.
+    h.last_cap = last_capability();
+    h.bounding = plan.target.user_namespace || has_setpcap();
+
+    long avail = sys::sys_seccomp_errno_available();
+    h.filter_available = avail == 0;
+    if (!h.filter_available && required) refuse_missing("a seccomp filter", avail);
+    if (h.filter_available) {
+        h.filter.deny_tty_inject = true;
+        h.filter.deny_truncate = landlock.truncate_by_seccomp && schedule.landlock > 0;
+        size_t n = codec::compile_hardening_filter(h.filter, g_filter);
+        g_fprog.len = static_cast<unsigned short>(n);
+        g_fprog.filter = reinterpret_cast<struct sock_filter*>(g_filter);
+        child.hardening_filter = &g_fprog;
+    } else if (landlock.truncate_by_seccomp && schedule.landlock > 0) {
+        // Without the filter, truncate(2) would be unchecked below ABI 3: fail closed.
+        Line detail;
+        detail.append("Landlock ABI ").append_u64(static_cast<uint64_t>(landlock.abi));
+        detail.append(" cannot check truncate(2), and no seccomp filter can: ");
+        append_os_error(detail, avail);
+        g_transcript.refuse(codec::RefusalReason::MissingPrimitive, detail);
+    }
+
+    child.new_session = true;
+    child.join_keyring = h.keyring;
+    child.drop_capabilities = true;
+    child.drop_bounding = h.bounding;
+    child.last_cap = h.last_cap;
+    child.keep_capabilities = plan.target.keep_capabilities;
+    return h;
+}
+
+void hardening_note(const HardeningSetup& h, uint64_t keep_capabilities) {
+    if (!h.active) return;
+    Line text;
+    text.append("hardening session=new keyring=");
+    if (h.keyring) {
+        text.append("fresh");
+    } else {
+        text.append("unavailable(os error ").append_i64(-h.keyring_probe).append(")");
+    }
+    text.append(" capabilities=dropped");
+    if (keep_capabilities) {
+        text.append(" keep=");
+        bool first = true;
+        for (uint32_t cap = 0; cap <= codec::kMaxCapability; ++cap) {
+            if (!(keep_capabilities & (uint64_t{1} << cap))) continue;
+            text.append(first ? "" : ",").append_u64(cap);
+            first = false;
+        }
+    }
+    text.append(h.bounding ? " bounding=dropped" : " bounding=kept(no CAP_SETPCAP)");
+    text.append(h.filter_available ? " tty_ioctl=denied" : " tty_ioctl=unavailable");
+    g_transcript.note(text);
+}
+
+} // namespace bvisor::launcher

@@ -1,0 +1,47 @@
+// launcher/hardening.h: the hardening defaults (docs/PROTOCOL.md section 11), decided
+// in the coordinator before clone3 and applied by the child (child.h).
+//
+// For every plan that confines (a landlock, seccomp or hardening entry) the workload
+// gets: a new session (no controlling terminal, out of the caller's process group); a
+// fresh session keyring; no capabilities (effective, permitted, inheritable, ambient,
+// and the bounding set where the launcher may change it), except the plan's
+// keep_capabilities; and, on x86-64, a second seccomp program that fails
+// ioctl(TIOCSTI/TIOCLINUX) (and truncate(2) when Landlock is older than ABI 3). The
+// Landlock scopes are landlock.h's. An unconfined plan keeps upstream's behaviour.
+//
+// What the kernel cannot do is reported, never assumed: keyrings (ENOSYS, or refused by
+// a filter the workload inherits too), seccomp filters. A plan with the hardening entry
+// requires all of it and is refused MissingPrimitive instead.
+//
+// Not here: the Landlock ruleset (landlock.h), the denylist (codec/seccomp_bpf.h).
+#pragma once
+
+#include "child.h"
+#include "landlock.h"
+
+#include "codec/checks.h"
+#include "codec/plan.h"
+#include "codec/seccomp_bpf.h"
+
+namespace bvisor::launcher {
+
+struct HardeningSetup {
+    bool active = false;
+    long keyring_probe = 0; // >= 0: keyrings usable; else -errno why not
+    bool keyring = false;
+    bool bounding = false; // the bounding set can be emptied
+    int last_cap = -1;
+    bool filter_available = false;
+    codec::HardeningFilter filter;
+};
+
+// Decides (and probes) the hardening for `plan`, compiles the hardening filter into
+// static storage, and fills the hardening fields of `child`. Refuses MissingPrimitive
+// for a plan with the hardening entry when something is missing.
+HardeningSetup prepare_hardening(const codec::Plan& plan, const codec::Schedule& schedule,
+                                 const LandlockSetup& landlock, ChildPlan& child);
+
+// `# hardening ...`: what the child applied. Written once the exec is proven.
+void hardening_note(const HardeningSetup& h, uint64_t keep_capabilities);
+
+} // namespace bvisor::launcher
