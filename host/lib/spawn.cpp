@@ -9,8 +9,10 @@
 #include <grp.h>
 #include <map>
 #include <poll.h>
+#include <pthread.h>
 #include <spawn.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -60,6 +62,31 @@ ProcessEnd end_of(int status) {
         e.core = WCOREDUMP(status);
     }
     return e;
+}
+
+// A root's fd and kind: a directory is opened O_DIRECTORY; a regular file or a
+// character device O_PATH (Landlock needs only the path, and a device must never be
+// opened for real: opening one can have effects). The type is read from the fd that
+// was opened, so a path swapped in between cannot change it.
+std::pair<UniqueFd, Kind> open_root(const std::string& path, const std::string& what) {
+    int fd = ::open(path.c_str(), O_PATH | O_CLOEXEC);
+    if (fd < 0) throw HostError("cannot open " + what + " " + path, errno);
+    UniqueFd held(fd);
+    struct stat st;
+    if (::fstat(fd, &st) != 0) throw HostError("cannot stat " + what + " " + path, errno);
+    if (S_ISDIR(st.st_mode)) {
+        int dir = ::openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir < 0) throw HostError("cannot open " + what + " " + path, errno);
+        return {UniqueFd(dir), Kind::Directory};
+    }
+    if (S_ISREG(st.st_mode)) return {std::move(held), Kind::Regular};
+    if (S_ISCHR(st.st_mode)) return {std::move(held), Kind::CharDevice};
+    const char* type = S_ISBLK(st.st_mode)    ? "a block device (never granted: it would expose a "
+                                                "whole disk past every root)"
+                       : S_ISSOCK(st.st_mode) ? "a socket"
+                       : S_ISFIFO(st.st_mode) ? "a fifo"
+                                              : "not a directory, file or character device";
+    throw HostError(what + " " + path + " is " + type);
 }
 
 // In the forked child: report errno to the parent and exit. Async-signal-safe.
@@ -125,6 +152,26 @@ PlanBuilder& PlanBuilder::cgroup(std::string dir) {
     cgroup_ = std::move(dir);
     return *this;
 }
+PlanBuilder& PlanBuilder::require_hardening() {
+    require_hardening_ = true;
+    return *this;
+}
+PlanBuilder& PlanBuilder::keep_capabilities(uint64_t caps) {
+    keep_capabilities_ = caps;
+    return *this;
+}
+PlanBuilder& PlanBuilder::allow_abstract_unix() {
+    allow_abstract_unix_ = true;
+    return *this;
+}
+PlanBuilder& PlanBuilder::allow_signals() {
+    allow_signals_ = true;
+    return *this;
+}
+PlanBuilder& PlanBuilder::landlock_min_abi(uint8_t abi) {
+    landlock_min_abi_ = abi;
+    return *this;
+}
 PlanBuilder& PlanBuilder::ids(const Digest& attempt_id, const Digest& plan_id, const Digest& h_a,
                               const Digest& h_p) {
     ids_[0] = attempt_id;
@@ -158,11 +205,10 @@ PreparedLaunch PlanBuilder::build() {
     bool first_read = true, first_write = true;
     int next_extra = layout_.extra_roots;
     auto add_root = [&](const std::string& path, Role role, int slot) {
-        out.grants.push_back(
-            Grant{slot, open_or_throw(path, O_RDONLY | O_DIRECTORY,
-                                      role == Role::ReadRoot ? "read root" : "write root")});
+        auto [fd, kind] = open_root(path, role == Role::ReadRoot ? "read root" : "write root");
+        out.grants.push_back(Grant{slot, std::move(fd)});
         b.descriptor_table.push_back(
-            DescriptorSlot{static_cast<uint32_t>(slot), role, Kind::Directory, false});
+            DescriptorSlot{static_cast<uint32_t>(slot), role, kind, false});
     };
     for (const Root& r : roots_) {
         int slot;
@@ -203,6 +249,7 @@ PreparedLaunch PlanBuilder::build() {
     b.lowering.push_back(LoweringEntry::scrub());
     if (any_root) b.lowering.push_back(LoweringEntry::landlock());
     if (seccomp_) b.lowering.push_back(LoweringEntry::seccomp());
+    if (require_hardening_) b.lowering.push_back(LoweringEntry::hardening());
     b.lowering.push_back(LoweringEntry::exec());
     b.bind_lowering();
 
@@ -212,6 +259,10 @@ PreparedLaunch PlanBuilder::build() {
     b.target.user_namespace = userns_;
     b.target.network_namespace = netns_;
     b.target.seccomp = seccomp_;
+    b.target.keep_capabilities = keep_capabilities_;
+    b.target.allow_abstract_unix = allow_abstract_unix_;
+    b.target.allow_signals = allow_signals_;
+    b.target.landlock_min_abi = landlock_min_abi_;
     return out;
 }
 
@@ -308,8 +359,14 @@ Launch::Launch(LaunchRequest request) : req_(std::move(request)) {
         req_.grants.clear(); // the launcher has its copies now
     };
 
-    bool plain =
-        !req_.run_as_uid && !req_.run_as_gid && req_.join_cgroup_procs.empty() && !req_.pre_exec;
+    // The signals the launcher must start with at their defaults and unblocked.
+    sigset_t reset;
+    sigemptyset(&reset);
+    for (int sig : req_.reset_signals)
+        sigaddset(&reset, sig);
+
+    bool plain = !req_.run_as_uid && !req_.run_as_gid && req_.join_cgroup_procs.empty() &&
+                 !req_.pre_exec && !req_.die_with_host;
     if (plain) {
         // Nothing to do between fork and exec but placing fds: posix_spawn (a vfork,
         // no copy of our page tables) is the fast path.
@@ -317,8 +374,20 @@ Launch::Launch(LaunchRequest request) : req_(std::move(request)) {
         posix_spawn_file_actions_init(&fa);
         for (const auto& [target, source] : moves)
             posix_spawn_file_actions_adddup2(&fa, source, target);
+        posix_spawnattr_t attr;
+        posix_spawnattr_init(&attr);
+        if (!req_.reset_signals.empty()) {
+            sigset_t mask;
+            pthread_sigmask(SIG_SETMASK, nullptr, &mask);
+            for (int sig : req_.reset_signals)
+                sigdelset(&mask, sig);
+            posix_spawnattr_setsigdefault(&attr, &reset);
+            posix_spawnattr_setsigmask(&attr, &mask);
+            posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+        }
         pid_t pid;
-        int err = ::posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp.data());
+        int err = ::posix_spawn(&pid, argv[0], &fa, &attr, argv.data(), envp.data());
+        posix_spawnattr_destroy(&attr);
         posix_spawn_file_actions_destroy(&fa);
         close_child_ends();
         if (err != 0) throw HostError("cannot start launcher " + req_.launcher, err);
@@ -331,6 +400,7 @@ Launch::Launch(LaunchRequest request) : req_(std::move(request)) {
     UniqueFd report_read(rp[0]), report_write(rp[1]);
     std::string cgroup_procs = req_.join_cgroup_procs;
 
+    const pid_t host = ::getpid();
     pid_t pid = ::fork();
     if (pid < 0) throw HostError("fork", errno);
     if (pid == 0) {
@@ -357,6 +427,14 @@ Launch::Launch(LaunchRequest request) : req_(std::move(request)) {
             int err = req_.pre_exec(req_.pre_exec_arg);
             if (err != 0) child_fail(rfd, err);
         }
+        // After the identity change, which would clear it.
+        if (req_.die_with_host) {
+            if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) child_fail(rfd, errno);
+            if (::getppid() != host) ::_exit(127); // the host is already gone
+        }
+        for (int sig : req_.reset_signals)
+            ::signal(sig, SIG_DFL);
+        ::sigprocmask(SIG_UNBLOCK, &reset, nullptr);
         ::execve(argv[0], argv.data(), envp.data());
         child_fail(rfd, errno);
     }
@@ -468,6 +546,13 @@ Observation Launch::finish() {
     in_.reset();
     int status = 0;
     struct rusage usage {};
+    if (req_.before_reap) {
+        siginfo_t info{};
+        while (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOWAIT) < 0 &&
+               errno == EINTR) {
+        }
+        req_.before_reap();
+    }
     while (::wait4(pid_, &status, 0, &usage) < 0 && errno == EINTR) {
     }
     reaped_ = true;

@@ -1,6 +1,7 @@
 // host/lib/transcript.cpp: see bvisor/transcript.hpp.
 #include "bvisor/transcript.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace bvisor {
@@ -54,6 +55,8 @@ void parse_note(Observation& o, std::string_view n) {
         }
     } else if (starts_with(n, "landlock abi=")) {
         if (auto v = field(n, "abi=")) o.landlock_abi = number<int>(*v);
+    } else if (starts_with(n, "child ended by signal=")) {
+        if (auto v = field(n, "signal=")) o.child_signal = number<int>(*v);
     }
 }
 
@@ -121,6 +124,23 @@ bool Observation::has_note(std::string_view prefix) const {
     for (const auto& n : notes)
         if (starts_with(n, prefix)) return true;
     return false;
+}
+
+std::vector<std::pair<std::string, std::string>>
+Observation::note_fields(std::string_view prefix) const {
+    std::vector<std::pair<std::string, std::string>> fields;
+    for (const auto& n : notes) {
+        if (!starts_with(n, prefix)) continue;
+        std::string_view rest = std::string_view(n).substr(prefix.size());
+        while (!rest.empty()) {
+            std::string_view word = rest.substr(0, rest.find(' '));
+            rest.remove_prefix(std::min(rest.size(), word.size() + 1));
+            size_t eq = word.find('=');
+            if (eq == std::string_view::npos || eq == 0) continue;
+            fields.emplace_back(std::string(word.substr(0, eq)), std::string(word.substr(eq + 1)));
+        }
+    }
+    return fields;
 }
 
 std::optional<codec::OutcomeClass> Observation::outcome() const {

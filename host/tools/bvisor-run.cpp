@@ -7,12 +7,25 @@
 // stdin, stdout and stderr straight to the workload. The manual is
 // docs/bvisor-run.1.md (installed as bvisor-run(1)); --help is a summary of it.
 //
+// Defaults a workload can live with (docs/bvisor-run.1.md, "DEFAULTS"): the system
+// directories as read roots, the harmless devices (/dev/null, /dev/zero, /dev/full read
+// and write; /dev/random, /dev/urandom read) as single-file roots, and a private
+// TMPDIR that is removed when the run ends, whatever way it ends (but SIGKILL).
+//
+// Signals: the ones it forwards are blocked from its first instruction and handled
+// before the launcher exists, so none can end bvisor-run and leave the launch behind;
+// the launcher is started with them at their defaults and dies with bvisor-run
+// (PR_SET_PDEATHSIG), taking the workload with it.
+//
 // Exit status (the conventions of env(1) and timeout(1)): the workload's own status,
-// 128+N when it was killed by signal N; 125 when bvisor-run or the launcher refused or
-// failed (one line on stderr says why); 126 when PROGRAM was found but cannot be run;
-// 127 when PROGRAM was not found.
+// 128+N when it was killed by signal N (or the launch was interrupted by signal N
+// before it started); 125 when bvisor-run or the launcher refused or failed (one line
+// on stderr says why); 126 when PROGRAM was found but cannot be run; 127 when PROGRAM
+// was not found.
+#include "bvisor/capabilities.hpp"
 #include "bvisor/plan_json.hpp"
 #include "bvisor/spawn.hpp"
+#include "bvisor/tmpdir.hpp"
 #include "bvisor/version.hpp"
 #include "codec/blake3.h"
 
@@ -32,8 +45,6 @@
 #include <unistd.h>
 #include <vector>
 
-extern char** environ;
-
 namespace {
 
 using namespace bvisor;
@@ -42,21 +53,32 @@ constexpr int kExitFailed = 125;
 constexpr int kExitCannotRun = 126;
 constexpr int kExitNotFound = 127;
 constexpr const char* kDefaultPath = "/usr/local/bin:/usr/bin:/bin";
+// Forwarded to the launcher (which forwards them to the workload).
+constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+// The devices every program may use unless --no-default-devices.
+constexpr const char* kDefaultRwDevices[] = {"/dev/null", "/dev/zero", "/dev/full"};
+constexpr const char* kDefaultRoDevices[] = {"/dev/random", "/dev/urandom"};
 
 constexpr const char* kHelp = R"(usage: bvisor-run [OPTIONS] -- PROGRAM [ARGS...]
 
 Run PROGRAM confined: it may read only the read roots, write only the write roots,
 and it inherits no file descriptor but stdin, stdout and stderr.
 
-Filesystem (Landlock; needs Linux 6.2 or newer):
-  --ro PATH             PROGRAM may read and execute under PATH (repeatable)
-  --rw PATH             PROGRAM may read, write, create and delete under PATH (repeatable)
-  --no-system-roots     do not add the system directories as read roots; by default
-                        /usr /lib /lib64 /bin /sbin /etc (those that exist) are added
+Filesystem (Landlock, Linux 5.13 or newer):
+  --ro PATH             PROGRAM may read under PATH (a directory, a file or a
+                        character device; repeatable)
+  --rw PATH             PROGRAM may also write, create and delete under PATH
+  --dev PATH            grant one more character device, read and write
+  --no-system-roots     do not add /usr /lib /lib64 /bin /sbin /etc as read roots
+  --no-default-devices  do not grant /dev/null /dev/zero /dev/full (read, write)
+                        and /dev/random /dev/urandom (read)
+  --no-tmp              no private TMPDIR (by default a fresh 0700 directory under
+                        $TMPDIR or /tmp is a write root and TMPDIR; removed at the end)
+  --keep-tmp            keep the private TMPDIR and print its path
   PROGRAM is looked up in your PATH like a shell does; if it lies outside every
   root, its directory is added as a read root so that it can start.
 
-Environment (the default is only PATH=/usr/local/bin:/usr/bin:/bin):
+Environment (the default is only PATH=/usr/local/bin:/usr/bin:/bin, and TMPDIR):
   --env NAME=VALUE      set NAME (repeatable)
   --inherit-env NAME    copy NAME from your environment (repeatable)
 
@@ -67,7 +89,17 @@ Kernel confinement:
   --no-network          a new, empty network namespace (implies --userns)
   --cgroup DIR          start PROGRAM inside this existing cgroup2 directory
 
+Hardening (on by default: new session, fresh keyring, no capabilities, no terminal
+input injection, Landlock scopes from ABI 6); relaxations:
+  --keep-cap CAP        a root PROGRAM keeps capability CAP (e.g. net_bind_service)
+  --allow-abstract-unix PROGRAM may connect to abstract unix sockets outside
+  --allow-signals       PROGRAM may signal processes outside the sandbox
+Requirements:
+  --strict              refuse unless every hardening default can be applied
+  --landlock-min-abi N  refuse on a kernel whose Landlock ABI is below N
+
 Reporting:
+  --explain             after the run, print every root and grant that was in force
   --transcript          print the launcher's transcript on stderr when done
   --json-status PATH    write a JSON status object to PATH when done
   --json-status-fd N    write it to file descriptor N
@@ -75,31 +107,84 @@ Reporting:
   --launcher PATH       the launcher to use (default: the one beside bvisor-run)
   --help, --version
 
-Exit status: PROGRAM's own; 128+N if it was killed by signal N; 125 if bvisor-run or
-the launcher refused or failed; 126 if PROGRAM cannot be run; 127 if it was not found.
+Exit status: PROGRAM's own; 128+N if it was killed (or the launch interrupted) by
+signal N; 125 if bvisor-run or the launcher refused or failed; 126 if PROGRAM cannot
+be run; 127 if it was not found.
 )";
 
+// One path the workload may use, and why (for --explain).
+struct Root {
+    std::string path;
+    Role role;
+    std::string why;
+};
+
 struct Options {
-    std::vector<std::string> ro, rw;
-    bool system_roots = true;
+    std::vector<Root> roots; // --ro, --rw, --dev, in order
+    bool system_roots = true, default_devices = true, tmp = true, keep_tmp = false;
     std::vector<std::pair<std::string, std::string>> env;
     bool deny_fork = false, deny_sockets = false, userns = false, no_network = false;
+    uint64_t keep_caps = 0;
+    bool allow_abstract_unix = false, allow_signals = false, strict = false;
+    uint8_t landlock_min_abi = 0;
     std::string cgroup, launcher, json_status_path;
     int json_status_fd = -1;
-    bool transcript = false, dry_run = false;
+    bool transcript = false, dry_run = false, explain = false;
     std::vector<std::string> command;
 };
 
-void write_status(const Options& o, const bvisor::Observation& obs, bool have_obs);
+void write_status(const Options& o, const Observation& obs, bool have_obs);
 
 // Set once the options are known, so that a failure before the launch still writes
 // the --json-status object (every fact null: nothing ran).
 const Options* g_status_options = nullptr;
+// The private TMPDIR: removed by every exit path below.
+PrivateTmp g_tmp;
+
+[[noreturn]] void finish(int code) {
+    if (g_tmp.active() && g_tmp.kept())
+        std::fprintf(stderr, "bvisor-run: kept TMPDIR %s\n", g_tmp.path().c_str());
+    g_tmp.remove();
+    std::exit(code);
+}
 
 [[noreturn]] void fail(int code, const std::string& line) {
-    if (g_status_options) write_status(*g_status_options, bvisor::Observation{}, false);
+    if (g_status_options) write_status(*g_status_options, Observation{}, false);
     std::fprintf(stderr, "bvisor-run: %s\n", line.c_str());
-    std::exit(code);
+    finish(code);
+}
+
+volatile sig_atomic_t g_launcher = 0;
+
+void forward(int sig) {
+    pid_t p = g_launcher;
+    if (p > 0) ::kill(p, sig);
+}
+
+// From the first instruction: the forwarded signals are blocked, and handled once
+// unblocked. Until the launcher exists they stay pending.
+void block_forwarded() {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int sig : kForwarded)
+        sigaddset(&set, sig);
+    ::sigprocmask(SIG_BLOCK, &set, nullptr);
+    for (int sig : kForwarded) {
+        struct sigaction sa = {};
+        sa.sa_handler = forward;
+        sigfillset(&sa.sa_mask);
+        sa.sa_flags = SA_RESTART;
+        ::sigaction(sig, &sa, nullptr);
+    }
+}
+
+// A terminating signal that arrived before the launch: the launch does not happen.
+int pending_termination() {
+    sigset_t pending;
+    sigpending(&pending);
+    for (int sig : kForwarded)
+        if (sig != SIGWINCH && sigismember(&pending, sig)) return sig;
+    return 0;
 }
 
 std::string self_dir() {
@@ -118,6 +203,12 @@ void set_env(Options& o, const std::string& name, const std::string& value) {
         }
     }
     o.env.emplace_back(name, value);
+}
+
+bool has_env(const Options& o, const std::string& name) {
+    for (const auto& e : o.env)
+        if (e.first == name) return true;
+    return false;
 }
 
 Options parse_args(int argc, char** argv) {
@@ -141,11 +232,19 @@ Options parse_args(int argc, char** argv) {
             std::printf("bvisor-run %s (plan protocol v1)\n", kVersion);
             std::exit(0);
         } else if (a == "--ro") {
-            o.ro.push_back(value(a));
+            o.roots.push_back(Root{value(a), Role::ReadRoot, "--ro"});
         } else if (a == "--rw") {
-            o.rw.push_back(value(a));
+            o.roots.push_back(Root{value(a), Role::WriteRoot, "--rw"});
+        } else if (a == "--dev") {
+            o.roots.push_back(Root{value(a), Role::WriteRoot, "--dev"});
         } else if (a == "--no-system-roots") {
             o.system_roots = false;
+        } else if (a == "--no-default-devices") {
+            o.default_devices = false;
+        } else if (a == "--no-tmp") {
+            o.tmp = false;
+        } else if (a == "--keep-tmp") {
+            o.keep_tmp = true;
         } else if (a == "--env") {
             std::string kv = value(a);
             auto eq = kv.find('=');
@@ -173,6 +272,28 @@ Options parse_args(int argc, char** argv) {
             o.userns = true;
         } else if (a == "--cgroup") {
             o.cgroup = value(a);
+        } else if (a == "--keep-cap") {
+            std::string name = value(a);
+            auto cap = capability_from_name(name);
+            if (!cap)
+                fail(kExitFailed,
+                     "--keep-cap " + name + ": not a capability (e.g. net_bind_service, or 0-63)");
+            o.keep_caps |= uint64_t{1} << *cap;
+        } else if (a == "--allow-abstract-unix") {
+            o.allow_abstract_unix = true;
+        } else if (a == "--allow-signals") {
+            o.allow_signals = true;
+        } else if (a == "--strict") {
+            o.strict = true;
+        } else if (a == "--landlock-min-abi") {
+            std::string n = value(a);
+            char* end = nullptr;
+            long abi = std::strtol(n.c_str(), &end, 10);
+            if (n.empty() || *end || abi < 1 || abi > 255)
+                fail(kExitFailed, "--landlock-min-abi " + n + ": expected a number 1-255");
+            o.landlock_min_abi = abi >= 2 ? static_cast<uint8_t>(abi) : 0; // 1: any Landlock
+        } else if (a == "--explain") {
+            o.explain = true;
         } else if (a == "--launcher") {
             o.launcher = value(a);
         } else if (a == "--transcript") {
@@ -246,12 +367,35 @@ bool beneath(const std::string& path, const std::string& root) {
            path[root.size()] == '/';
 }
 
-// Every root path must exist and be a directory we can open: checked before anything
+// What kind of root a path is, for checks and --explain ("" if it cannot be one).
+std::string root_kind(const std::string& path) {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return "";
+    if (S_ISDIR(st.st_mode)) return "directory";
+    if (S_ISREG(st.st_mode)) return "file";
+    if (S_ISCHR(st.st_mode)) return "device";
+    return "";
+}
+
+// Every root must exist and be of a kind that can be granted: checked before anything
 // runs, so the error names the path the user typed.
-void check_dir(const std::string& opt, const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) fail(kExitFailed, opt + " " + path + ": " + std::strerror(errno));
-    ::close(fd);
+void check_root(const Root& r) {
+    struct stat st;
+    if (::stat(r.path.c_str(), &st) != 0)
+        fail(kExitFailed, r.why + " " + r.path + ": " + std::strerror(errno));
+    if (r.why == "--dev" && !S_ISCHR(st.st_mode))
+        fail(kExitFailed, "--dev " + r.path + ": not a character device");
+    if (S_ISBLK(st.st_mode))
+        fail(kExitFailed, r.why + " " + r.path +
+                              ": a block device is never granted (it would expose a whole disk "
+                              "past every root)");
+    if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
+        fail(kExitFailed, r.why + " " + r.path + ": not a directory, file or character device");
+    if (S_ISDIR(st.st_mode)) {
+        int fd = ::open(r.path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) fail(kExitFailed, r.why + " " + r.path + ": " + std::strerror(errno));
+        ::close(fd);
+    }
 }
 
 Digest random_digest() {
@@ -275,9 +419,18 @@ std::string kernel_release() {
 std::string landlock_hint(const std::string& detail) {
     if (detail.find("Landlock") == std::string::npos) return "";
     return "; this kernel is " + kernel_release() +
-           ", and plans with --ro/--rw or system roots need Landlock ABI 3, i.e. Linux 6.2 or "
-           "newer with "
-           "Landlock enabled";
+           " (Landlock needs Linux 5.13 or newer with Landlock enabled; ABI 3 is Linux 6.2, "
+           "ABI 6 is Linux 6.12)";
+}
+
+// `# prefix k=v k=v` notes as one JSON object (null when there is none).
+nlohmann::ordered_json fields_json(const Observation& obs, std::string_view prefix) {
+    auto fields = obs.note_fields(prefix);
+    if (fields.empty()) return nullptr;
+    nlohmann::ordered_json o;
+    for (const auto& [k, v] : fields)
+        o[k] = v;
+    return o;
 }
 
 void write_status(const Options& o, const Observation& obs, bool have_obs) {
@@ -294,6 +447,8 @@ void write_status(const Options& o, const Observation& obs, bool have_obs) {
     if (have_obs && fault.empty() && obs.child_failure)
         fault = "child errno=" + std::to_string(obs.child_failure->err) +
                 " step=" + obs.child_failure->step;
+    if (have_obs && fault.empty() && obs.child_signal)
+        fault = "child ended by signal=" + std::to_string(*obs.child_signal) + " before exec";
     s["fault"] = or_null(fault);
     s["confinement_installed"] =
         have_obs && obs.confinement_installed ? ojson(*obs.confinement_installed) : ojson(nullptr);
@@ -305,6 +460,8 @@ void write_status(const Options& o, const Observation& obs, bool have_obs) {
     }
     s["launcher_exit"] =
         have_obs && obs.launcher.exited ? ojson(obs.launcher.code) : ojson(nullptr);
+    s["landlock"] = have_obs ? fields_json(obs, "landlock ") : ojson(nullptr);
+    s["hardening"] = have_obs ? fields_json(obs, "hardening ") : ojson(nullptr);
     std::string text = s.dump(-1, ' ', false, ojson::error_handler_t::replace) + "\n";
     auto put = [&](int fd) {
         const char* p = text.data();
@@ -330,64 +487,89 @@ void write_status(const Options& o, const Observation& obs, bool have_obs) {
     }
 }
 
-volatile pid_t g_launcher = 0;
-
-void forward(int sig) {
-    pid_t p = g_launcher;
-    if (p > 0) ::kill(p, sig);
+// --explain: every grant in force, one line each, then what the kernel applied.
+void explain(const std::vector<Root>& roots, const Observation& obs) {
+    std::fprintf(stderr, "bvisor-run: what the sandbox allowed (--explain)\n");
+    std::fprintf(stderr, "  %-6s %-9s %-20s %s\n", "rights", "kind", "why", "path");
+    for (const auto& r : roots) {
+        std::string kind = root_kind(r.path);
+        std::string rights = r.role == Role::WriteRoot ? "rw" : kind == "device" ? "r" : "rx";
+        std::fprintf(stderr, "  %-6s %-9s %-20s %s\n", rights.c_str(), kind.c_str(), r.why.c_str(),
+                     r.path.c_str());
+    }
+    std::fprintf(stderr, "  everything else: denied (and no fd but 0, 1, 2 inherited)\n");
+    for (const auto& n : obs.notes) {
+        if (n.rfind("landlock ", 0) == 0 || n.rfind("hardening ", 0) == 0 ||
+            n.rfind("seccomp=", 0) == 0)
+            std::fprintf(stderr, "  %s\n", n.c_str());
+    }
+    std::fprintf(stderr, "  (the kernel's own list of denied accesses needs the audit log; "
+                         "see docs/SECURITY.md)\n");
 }
 
-} // namespace
+// Every root of this run, in plan order, with its reason. Also creates the private
+// TMPDIR when asked.
+std::vector<Root> collect_roots(Options& o, const std::string& program) {
+    std::vector<Root> roots = o.roots;
+    if (o.system_roots)
+        for (const auto& p : system_exec_roots())
+            if (root_kind(p) == "directory")
+                roots.push_back(Root{p, Role::ReadRoot, "system root"});
+    if (o.default_devices) {
+        for (const char* d : kDefaultRwDevices)
+            if (root_kind(d) == "device")
+                roots.push_back(Root{d, Role::WriteRoot, "default device"});
+        for (const char* d : kDefaultRoDevices)
+            if (root_kind(d) == "device")
+                roots.push_back(Root{d, Role::ReadRoot, "default device"});
+    }
+    // TMPDIR: only when the user did not choose one.
+    if (o.tmp && !o.dry_run && !has_env(o, "TMPDIR")) {
+        const char* base = std::getenv("TMPDIR");
+        try {
+            g_tmp = PrivateTmp(base && *base ? base : "/tmp");
+        } catch (const std::exception& e) {
+            fail(kExitFailed, std::string(e.what()) + " (or use --no-tmp)");
+        }
+        if (o.keep_tmp) g_tmp.keep();
+        roots.push_back(Root{g_tmp.path(), Role::WriteRoot, "private TMPDIR"});
+        set_env(o, "TMPDIR", g_tmp.path());
+    }
+    // PROGRAM must be executable inside the sandbox: add its directory when no root
+    // already covers it.
+    std::string real_program = real_path(program);
+    bool covered = false;
+    for (const auto& r : roots)
+        covered = covered ||
+                  (root_kind(r.path) == "directory" && beneath(real_program, real_path(r.path)));
+    if (!covered) {
+        std::string dir = real_program.substr(0, real_program.rfind('/'));
+        roots.push_back(Root{dir.empty() ? "/" : dir, Role::ReadRoot, "PROGRAM's directory"});
+    }
+    return roots;
+}
 
-int main(int argc, char** argv) {
-    Options o = parse_args(argc, argv);
-    g_status_options = &o;
-    if (o.launcher.empty()) o.launcher = self_dir() + "/bvisor-linux-launcher";
-    if (!o.dry_run && ::access(o.launcher.c_str(), X_OK) != 0)
-        fail(kExitFailed,
-             "launcher " + o.launcher + ": " + std::strerror(errno) + " (use --launcher PATH)");
-    if (o.json_status_fd >= 0) ::fcntl(o.json_status_fd, F_SETFD, FD_CLOEXEC);
-
-    std::string program = resolve_program(o.command[0]);
-    for (const auto& p : o.ro)
-        check_dir("--ro", p);
-    for (const auto& p : o.rw)
-        check_dir("--rw", p);
-    if (!o.cgroup.empty()) check_dir("--cgroup", o.cgroup);
-
+PreparedLaunch build_plan(const Options& o, const std::string& program,
+                          const std::vector<Root>& roots) {
     PlanBuilder b;
     b.exe(program).argv(o.command);
     for (const auto& [n, v] : o.env)
         b.env(n, v);
-    for (const auto& p : o.ro)
-        b.read_root(p);
-    for (const auto& p : o.rw)
-        b.write_root(p);
-    if (o.system_roots) b.system_roots();
-
-    // PROGRAM must be executable inside the sandbox: add its directory when no root
-    // already covers it.
-    std::vector<std::string> roots;
-    for (const auto& p : o.ro)
-        roots.push_back(real_path(p));
-    for (const auto& p : o.rw)
-        roots.push_back(real_path(p));
-    if (o.system_roots)
-        for (const auto& p : system_exec_roots())
-            roots.push_back(real_path(p));
-    std::string real_program = real_path(program);
-    bool covered = false;
-    for (const auto& r : roots)
-        covered = covered || beneath(real_program, r);
-    if (!covered)
-        b.read_root(real_program.substr(0, real_program.rfind('/')).empty()
-                        ? "/"
-                        : real_program.substr(0, real_program.rfind('/')));
-
+    for (const auto& r : roots) {
+        if (r.role == Role::ReadRoot)
+            b.read_root(r.path);
+        else
+            b.write_root(r.path);
+    }
     if (o.deny_fork || o.deny_sockets) b.seccomp(SeccompRequest{o.deny_fork, o.deny_sockets});
     if (o.userns) b.user_namespace();
     if (o.no_network) b.network_namespace();
     if (!o.cgroup.empty()) b.cgroup(o.cgroup);
+    if (o.strict) b.require_hardening();
+    if (o.keep_caps) b.keep_capabilities(o.keep_caps);
+    if (o.allow_abstract_unix) b.allow_abstract_unix();
+    if (o.allow_signals) b.allow_signals();
+    if (o.landlock_min_abi) b.landlock_min_abi(o.landlock_min_abi);
 
     PreparedLaunch prepared;
     try {
@@ -404,52 +586,32 @@ int main(int argc, char** argv) {
     } catch (const std::exception& e) {
         fail(kExitFailed, e.what());
     }
+    return prepared;
+}
 
-    if (o.dry_run) {
-        for (const auto& g : prepared.grants) {
-            char link[64], target[PATH_MAX] = {};
-            std::snprintf(link, sizeof link, "/proc/self/fd/%d", g.fd.get());
-            ssize_t n = ::readlink(link, target, sizeof target - 1);
-            if (n > 0) std::fprintf(stderr, "bvisor-run: slot %d = %s\n", g.slot, target);
-        }
-        std::printf("%s\n", to_json(prepared.body).c_str());
-        return 0;
+void print_dry_run(const PreparedLaunch& prepared) {
+    for (const auto& g : prepared.grants) {
+        char link[64], target[PATH_MAX] = {};
+        std::snprintf(link, sizeof link, "/proc/self/fd/%d", g.fd.get());
+        ssize_t n = ::readlink(link, target, sizeof target - 1);
+        if (n > 0) std::fprintf(stderr, "bvisor-run: slot %d = %s\n", g.slot, target);
     }
+    std::printf("%s\n", to_json(prepared.body).c_str());
+}
 
-    LaunchRequest req;
-    req.launcher = o.launcher;
-    req.frame = encode_frame(prepared.body);
-    req.grants = std::move(prepared.grants);
-    req.capture_output = false; // the workload gets our stdin, stdout and stderr
-    req.timeout = std::chrono::hours(24 * 365 * 100);
-
-    Observation obs;
-    try {
-        Launch launch(std::move(req));
-        g_launcher = launch.pid();
-        for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) {
-            struct sigaction sa = {};
-            sa.sa_handler = forward;
-            sigfillset(&sa.sa_mask);
-            sa.sa_flags = SA_RESTART;
-            ::sigaction(sig, &sa, nullptr);
-        }
-        obs = launch.finish();
-    } catch (const std::exception& e) {
-        fail(kExitFailed, e.what()); // writes the all-null status
-    }
-
-    if (o.transcript) std::fputs(obs.transcript.c_str(), stderr);
-    write_status(o, obs, true);
-    g_status_options = nullptr; // written: fail() below must not overwrite it
-
+// The exit status for what happened, with the one line that says why when it failed.
+[[noreturn]] void conclude(const Options& o, const std::string& program, const Observation& obs) {
     if (obs.terminal == LauncherState::ExecSucceeded && obs.workload) {
-        if (obs.workload->exited) return obs.workload->code;
-        return 128 + obs.workload->signal;
+        if (obs.workload->exited) finish(obs.workload->code);
+        finish(128 + obs.workload->signal);
     }
     if (obs.terminal == LauncherState::SetupRefused) {
         std::string reason = obs.refusal ? codec::refusal_name(*obs.refusal) : "unknown";
         fail(kExitFailed, "refused (" + reason + "): " + obs.detail + landlock_hint(obs.detail));
+    }
+    if (obs.child_signal) {
+        fail(128 + *obs.child_signal, "interrupted by signal " + std::to_string(*obs.child_signal) +
+                                          " before " + o.command[0] + " started; nothing ran");
     }
     if (obs.terminal == LauncherState::SetupFaulted) {
         if (obs.child_failure && obs.child_failure->step == "exec") {
@@ -471,8 +633,71 @@ int main(int argc, char** argv) {
                                : std::string("launcher fault");
         fail(kExitFailed, "launch failed: " + what + landlock_hint(what));
     }
+    if (!obs.launcher.exited && obs.states.size() <= 1) {
+        // Killed by a forwarded signal before it could say anything: nothing ran.
+        fail(128 + obs.launcher.signal, "interrupted by signal " +
+                                            std::to_string(obs.launcher.signal) + " before " +
+                                            o.command[0] + " started; nothing ran");
+    }
     std::string how = obs.launcher.exited
                           ? "exited " + std::to_string(obs.launcher.code)
                           : "was killed by signal " + std::to_string(obs.launcher.signal);
     fail(kExitFailed, "the launcher " + how + " without a result");
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    block_forwarded();
+    Options o = parse_args(argc, argv);
+    g_status_options = &o;
+    if (o.launcher.empty()) o.launcher = self_dir() + "/bvisor-linux-launcher";
+    if (!o.dry_run && ::access(o.launcher.c_str(), X_OK) != 0)
+        fail(kExitFailed,
+             "launcher " + o.launcher + ": " + std::strerror(errno) + " (use --launcher PATH)");
+    if (o.json_status_fd >= 0) ::fcntl(o.json_status_fd, F_SETFD, FD_CLOEXEC);
+
+    std::string program = resolve_program(o.command[0]);
+    for (const auto& r : o.roots)
+        check_root(r);
+    if (!o.cgroup.empty()) check_root(Root{o.cgroup, Role::ReadRoot, "--cgroup"});
+    std::vector<Root> roots = collect_roots(o, program);
+    PreparedLaunch prepared = build_plan(o, program, roots);
+    if (o.dry_run) {
+        print_dry_run(prepared);
+        return 0;
+    }
+
+    LaunchRequest req;
+    req.launcher = o.launcher;
+    req.frame = encode_frame(prepared.body);
+    req.grants = std::move(prepared.grants);
+    req.capture_output = false; // the workload gets our stdin, stdout and stderr
+    req.timeout = std::chrono::hours(24 * 365 * 100);
+    req.die_with_host = true;
+    req.reset_signals.assign(std::begin(kForwarded), std::end(kForwarded));
+    req.before_reap = [] { g_launcher = 0; }; // its pid may be reused once reaped
+
+    if (int sig = pending_termination())
+        fail(128 + sig, "interrupted by signal " + std::to_string(sig) + " before " + o.command[0] +
+                            " started; nothing ran");
+    Observation obs;
+    try {
+        Launch launch(std::move(req));
+        g_launcher = launch.pid();
+        sigset_t set;
+        sigemptyset(&set);
+        for (int sig : kForwarded)
+            sigaddset(&set, sig);
+        ::sigprocmask(SIG_UNBLOCK, &set, nullptr); // pending ones are forwarded now
+        obs = launch.finish();
+    } catch (const std::exception& e) {
+        fail(kExitFailed, e.what()); // writes the all-null status
+    }
+
+    if (o.transcript) std::fputs(obs.transcript.c_str(), stderr);
+    if (o.explain) explain(roots, obs);
+    write_status(o, obs, true);
+    g_status_options = nullptr; // written: fail() below must not overwrite it
+    conclude(o, program, obs);
 }

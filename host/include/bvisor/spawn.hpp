@@ -10,8 +10,8 @@
 // the launcher gets exactly the four BVISOR_* variables (the two error-pipe ones for
 // compatibility only: no such pipe is created, as the launcher never uses it), and the
 // workload's stdout and stderr are captured concurrently with the transcript (nothing
-// can deadlock). Without run_as, join_cgroup_procs or pre_exec the launcher is started
-// with posix_spawn; otherwise with fork, those steps, then exec.
+// can deadlock). Without run_as, join_cgroup_procs, pre_exec or die_with_host the
+// launcher is started with posix_spawn; otherwise with fork, those steps, then exec.
 // Failures to set a launch up throw HostError naming the path or call.
 #pragma once
 
@@ -57,8 +57,13 @@ struct PreparedLaunch {
 };
 
 // Builds a plan and opens its fds: scrub + (landlock if any root) + (seccomp if asked)
-// + exec. Paths are opened when build() runs; a path that cannot be opened throws a
-// HostError naming it.
+// + (hardening if required) + exec. Paths are opened when build() runs; a path that
+// cannot be opened throws a HostError naming it.
+//
+// A root is a directory, a regular file or a character device (a single-file root,
+// docs/PROTOCOL.md section 11); directories are opened O_DIRECTORY, anything else
+// O_PATH (a device is never opened for real). Anything else (a block device, a socket,
+// a fifo) throws.
 class PlanBuilder {
 public:
     explicit PlanBuilder(FdLayout layout = {});
@@ -73,6 +78,12 @@ public:
     PlanBuilder& user_namespace();
     PlanBuilder& network_namespace();     // needs user_namespace()
     PlanBuilder& cgroup(std::string dir); // born in this cgroup2 directory
+    // Extensions (docs/PROTOCOL.md section 11).
+    PlanBuilder& require_hardening();              // linux.hardening.require.v1
+    PlanBuilder& keep_capabilities(uint64_t caps); // bit n = capability n
+    PlanBuilder& allow_abstract_unix();
+    PlanBuilder& allow_signals();
+    PlanBuilder& landlock_min_abi(uint8_t abi);
     PlanBuilder& ids(const Digest& attempt_id, const Digest& plan_id, const Digest& h_a,
                      const Digest& h_p);
     PreparedLaunch build();
@@ -93,6 +104,11 @@ private:
     bool userns_ = false;
     bool netns_ = false;
     std::optional<std::string> cgroup_;
+    bool require_hardening_ = false;
+    uint64_t keep_capabilities_ = 0;
+    bool allow_abstract_unix_ = false;
+    bool allow_signals_ = false;
+    uint8_t landlock_min_abi_ = 0;
     Digest ids_[4] = {};
 };
 
@@ -108,6 +124,16 @@ struct LaunchRequest {
     std::optional<uid_t> run_as_uid;    // drop to this uid/gid (and no groups) first
     std::optional<gid_t> run_as_gid;
     std::string join_cgroup_procs; // write "0" to this cgroup.procs before exec
+    // The launcher gets SIGKILL when the thread that started it dies (PR_SET_PDEATHSIG),
+    // and with it the workload (the launcher sets the same for its child). Needs the
+    // fork path.
+    bool die_with_host = false;
+    // Signals to restore to SIG_DFL and unblock in the launcher, for a host that blocks
+    // and handles them around the spawn (bvisor-run does).
+    std::vector<int> reset_signals;
+    // Called by finish() once the launcher has ended but before it is reaped (while
+    // its pid cannot be reused): e.g. to stop forwarding signals to it.
+    void (*before_reap)() = nullptr;
     // Runs in the forked child right before exec; returns 0 or an errno. Must be
     // async-signal-safe.
     int (*pre_exec)(void*) = nullptr;

@@ -39,6 +39,7 @@ struct Observation {
     std::optional<ProcessEnd> workload;        // # workload exit= / signal=
     std::optional<ChildFailure> child_failure; // # child errno= step=
     std::optional<int> landlock_abi;           // # landlock abi=
+    std::optional<int> child_signal;           // # child ended by signal=N before exec
 
     // --- from the spawner
     ProcessEnd launcher;    // how the launcher process ended
@@ -48,6 +49,9 @@ struct Observation {
 
     bool has_state(LauncherState s) const;
     bool has_note(std::string_view prefix) const;
+    // The `key=value` fields of every note that starts with `prefix` (e.g. "hardening "),
+    // in order; a value runs to the next space.
+    std::vector<std::pair<std::string, std::string>> note_fields(std::string_view prefix) const;
     std::optional<codec::OutcomeClass> outcome() const;
 };
 
