@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -55,7 +56,7 @@ TEST_CASE("bvisor-run: a read outside the roots is denied, a write inside lands"
     INFO((unprivileged ? "as uid 65534" : "as root"));
     if (!unprivileged && !running_as_root())
         SKIP("the \"as root\" variant needs the tests to run as root");
-    BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock ABI " << landlock_abi() << " < 3");
+    BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock (Linux 5.13+) unavailable");
     TempDir dir("run");
     std::string data = dir.mkdir("data"), out = dir.mkdir("out");
     if (unprivileged) REQUIRE(::chown(out.c_str(), kNobody, kNobody) == 0);
@@ -130,7 +131,7 @@ TEST_CASE("bvisor-run: 127 when PROGRAM is not found, 126 when it cannot run", "
 }
 
 TEST_CASE("bvisor-run: 126 when PROGRAM cannot be executed inside the sandbox", "[tools][run]") {
-    BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock ABI " << landlock_abi() << " < 3");
+    BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock (Linux 5.13+) unavailable");
     // Without the system roots the dynamic loader is out of reach: execve fails.
     auto r = bvisor_run({"--no-system-roots", "--", "/usr/bin/true"});
     CHECK(r.exit_code == 126);
@@ -155,26 +156,49 @@ TEST_CASE(
     CHECK(lines(nl.err) == 1);
     CHECK_THAT(nl.err,
                StartsWith("bvisor-run: refused (MissingPrimitive): Landlock is not available"));
-    CHECK_THAT(nl.err, ContainsSubstring("Linux 6.2"));
+    CHECK_THAT(nl.err, ContainsSubstring("Linux 5.13"));
 }
 
-TEST_CASE("bvisor-run on a kernel with Landlock ABI 2 says so and names Linux 6.2",
+TEST_CASE("bvisor-run on Landlock ABI 2 (Linux 6.1) runs, truncate(2) closed by seccomp; "
+          "--landlock-min-abi 3 refuses naming both ABIs",
           "[tools][run]") {
     BVISOR_REQUIRE_KERNEL_FEATURE(seccomp_available(), "seccomp user notification unavailable");
-    auto r =
-        run_process({tool_path("bvisor-test-probe"), "landlock-abi", "2", run_tool(), "--", "true"},
-                    {"PATH=/usr/bin:/bin"});
-    CHECK(r.exit_code == 125);
-    CHECK(lines(r.err) == 1);
-    CHECK_THAT(
-        r.err,
-        StartsWith(
-            "bvisor-run: refused (MissingPrimitive): Landlock ABI 2 is below the required ABI 3"));
-    CHECK_THAT(r.err, ContainsSubstring("Linux 6.2 or newer"));
-    // Control: the same supervisor answering ABI 3 lets the command run.
-    auto ok =
-        run_process({tool_path("bvisor-test-probe"), "landlock-abi", "3", run_tool(), "--", "true"},
-                    {"PATH=/usr/bin:/bin"});
+    TempDir dir("abi2");
+    std::string out = dir.mkdir("out"), status = dir / "status.json";
+    write_file(out + "/f", "0123456789");
+    // The probe answers the launcher's ABI query with 2, as Debian 12's 6.1 kernel does.
+    auto r = run_process({tool_path("bvisor-test-probe"), "landlock-abi", "2", run_tool(),
+                          "--json-status", status, "--rw", out, "--", "/usr/bin/python3", "-c",
+                          "import os, sys; os.truncate(sys.argv[1], 0)", out + "/f"},
+                         {"PATH=/usr/bin:/bin"});
+    CHECK(r.exit_code == 1); // truncate(2) by path: PermissionError
+    CHECK_THAT(r.err, ContainsSubstring("Permission denied"));
+    CHECK(read_file(out + "/f") == "0123456789"); // the disk: not truncated
+    auto j = nlohmann::json::parse(read_file(status));
+    CHECK(j["landlock"]["abi"] == "2");
+    CHECK(j["landlock"]["truncate"] == "seccomp");
+    CHECK(j["landlock"]["handled"] == "0x3fff");
+    CHECK(j["landlock"]["scopes"] == "unavailable");
+    // Control: a write through an open fd inside the write root still works there.
+    auto w = run_process({tool_path("bvisor-test-probe"), "landlock-abi", "2", run_tool(), "--rw",
+                          out, "--", "/bin/sh", "-c", "echo new > " + out + "/f"},
+                         {"PATH=/usr/bin:/bin"});
+    CHECK(w.exit_code == 0);
+    CHECK(read_file(out + "/f") == "new\n");
+
+    auto strict = run_process({tool_path("bvisor-test-probe"), "landlock-abi", "2", run_tool(),
+                               "--landlock-min-abi", "3", "--", "true"},
+                              {"PATH=/usr/bin:/bin"});
+    CHECK(strict.exit_code == 125);
+    CHECK(lines(strict.err) == 1);
+    CHECK_THAT(strict.err,
+               StartsWith("bvisor-run: refused (MissingPrimitive): Landlock: this kernel has "
+                          "Landlock ABI 2, below the plan's landlock_min_abi 3"));
+    CHECK_THAT(strict.err, ContainsSubstring("ABI 3 is Linux 6.2"));
+    // Control: the same supervisor answering 3 satisfies the minimum.
+    auto ok = run_process({tool_path("bvisor-test-probe"), "landlock-abi", "3", run_tool(),
+                           "--landlock-min-abi", "3", "--", "true"},
+                          {"PATH=/usr/bin:/bin"});
     CHECK(ok.exit_code == 0);
 }
 
@@ -188,10 +212,23 @@ TEST_CASE("bvisor-run: unknown or unreadable paths are named before anything run
     auto w = bvisor_run({"--rw", dir / "missing", "--", "touch", marker});
     CHECK(w.exit_code == 125);
     CHECK_THAT(w.err, ContainsSubstring("--rw " + dir / "missing" + ": No such file or directory"));
-    write_file(dir / "file", "x");
-    auto f = bvisor_run({"--ro", dir / "file", "--", "touch", marker});
+    // A root is a directory, a file or a character device; nothing else.
+    REQUIRE(::mkfifo((dir / "fifo").c_str(), 0644) == 0);
+    auto f = bvisor_run({"--ro", dir / "fifo", "--", "touch", marker});
     CHECK(f.exit_code == 125);
-    CHECK_THAT(f.err, ContainsSubstring("Not a directory"));
+    CHECK(f.err ==
+          "bvisor-run: --ro " + dir / "fifo" + ": not a directory, file or character device\n");
+    write_file(dir / "file", "x");
+    auto d = bvisor_run({"--dev", dir / "file", "--", "touch", marker});
+    CHECK(d.exit_code == 125);
+    CHECK(d.err == "bvisor-run: --dev " + dir / "file" + ": not a character device\n");
+    if (running_as_root()) {
+        // A block device would expose a whole disk past every root: never granted.
+        REQUIRE(::mknod((dir / "blk").c_str(), S_IFBLK | 0600, makedev(7, 0)) == 0);
+        auto b = bvisor_run({"--rw", dir / "blk", "--", "touch", marker});
+        CHECK(b.exit_code == 125);
+        CHECK_THAT(b.err, ContainsSubstring("a block device is never granted"));
+    }
     if (running_as_root()) {
         std::string locked = dir.mkdir("locked", 0700);
         auto u = bvisor_run({"--ro", locked, "--", "touch", marker}, true);
@@ -217,7 +254,8 @@ TEST_CASE("bvisor-run --json-status: one object with every fact, null when absen
         keys.push_back(it.key());
     auto j = nlohmann::json::parse(read_file(path));
     CHECK(keys == std::vector<std::string>{"terminal", "refusal", "detail", "fault",
-                                           "confinement_installed", "workload", "launcher_exit"});
+                                           "confinement_installed", "workload", "launcher_exit",
+                                           "landlock", "hardening"});
     CHECK(j["terminal"] == "ExecSucceeded");
     CHECK(j["refusal"].is_null());
     CHECK(j["detail"].is_null());
@@ -254,7 +292,7 @@ TEST_CASE("bvisor-run --json-status when nothing was launched: every fact null",
     CHECK(r.exit_code == 125);
     auto j = nlohmann::json::parse(read_file(path));
     for (const char* key : {"terminal", "refusal", "detail", "fault", "confinement_installed",
-                            "workload", "launcher_exit"}) {
+                            "workload", "launcher_exit", "landlock", "hardening"}) {
         INFO(key);
         CHECK(j.contains(key));
         CHECK(j[key].is_null());
@@ -316,18 +354,25 @@ TEST_CASE("bvisor-run --dry-run prints a plan that bvisor-plan encodes and verif
 
 TEST_CASE("bvisor-run: the environment is PATH only, plus --env and --inherit-env",
           "[tools][run]") {
-    auto r = run_process({run_tool(), "--env", "GREETING=hello world", "--inherit-env", "HOME",
-                          "--inherit-env", "NOPE", "--", "env"},
+    auto r = run_process({run_tool(), "--no-tmp", "--env", "GREETING=hello world", "--inherit-env",
+                          "HOME", "--inherit-env", "NOPE", "--", "env"},
                          {"PATH=/usr/bin:/bin", "HOME=/home/someone", "SECRET_TOKEN=xyz"});
     CHECK(r.out == "PATH=/usr/local/bin:/usr/bin:/bin\nGREETING=hello world\nHOME=/home/someone\n");
     CHECK_THAT(r.err, ContainsSubstring("--inherit-env NOPE: not set"));
-    auto p = bvisor_run({"--env", "PATH=/bin", "--", "env"});
+    auto p = bvisor_run({"--no-tmp", "--env", "PATH=/bin", "--", "env"});
     CHECK(p.out == "PATH=/bin\n");
+    // By default the private TMPDIR is the one addition; a TMPDIR of your own wins.
+    auto t = bvisor_run({"--env", "PATH=/bin", "--", "env"});
+    CHECK_THAT(t.out, StartsWith("PATH=/bin\nTMPDIR=/tmp/bvisor-"));
+    CHECK(lines(t.out) == 2);
+    auto own = bvisor_run({"--env", "TMPDIR=/var/tmp", "--", "env"});
+    CHECK_THAT(own.out, ContainsSubstring("TMPDIR=/var/tmp\n"));
+    CHECK(lines(own.out) == 2);
 }
 
 TEST_CASE("bvisor-run: PROGRAM outside every root gets its directory as a read root",
           "[tools][run]") {
-    BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock ABI " << landlock_abi() << " < 3");
+    BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock (Linux 5.13+) unavailable");
     TempDir dir("outside");
     std::string bin = dir.mkdir("bin");
     write_file(bin + "/mytrue", read_file("/usr/bin/true"), 0755);
@@ -362,14 +407,37 @@ TEST_CASE("bvisor-run --help, --version, and the man page cover the same options
     auto h = bvisor_run({"--help"});
     CHECK(h.exit_code == 0);
     CHECK_THAT(h.out, ContainsSubstring("its directory is added as a read root"));
-    CHECK_THAT(h.out, ContainsSubstring("Linux 6.2"));
+    CHECK_THAT(h.out, ContainsSubstring("Linux 5.13"));
     auto v = bvisor_run({"--version"});
     CHECK_THAT(v.out, StartsWith("bvisor-run 0."));
     std::string man = read_file(source_path("docs/bvisor-run.1.md"));
-    for (const char* opt :
-         {"--ro", "--rw", "--no-system-roots", "--env", "--inherit-env", "--deny-fork",
-          "--deny-sockets", "--userns", "--no-network", "--cgroup", "--launcher", "--transcript",
-          "--json-status", "--json-status-fd", "--dry-run", "--help", "--version"}) {
+    for (const char* opt : {"--ro",
+                            "--rw",
+                            "--dev",
+                            "--no-system-roots",
+                            "--no-default-devices",
+                            "--no-tmp",
+                            "--keep-tmp",
+                            "--env",
+                            "--inherit-env",
+                            "--deny-fork",
+                            "--deny-sockets",
+                            "--userns",
+                            "--no-network",
+                            "--cgroup",
+                            "--keep-cap",
+                            "--allow-abstract-unix",
+                            "--allow-signals",
+                            "--strict",
+                            "--landlock-min-abi",
+                            "--explain",
+                            "--launcher",
+                            "--transcript",
+                            "--json-status",
+                            "--json-status-fd",
+                            "--dry-run",
+                            "--help",
+                            "--version"}) {
         INFO(opt);
         CHECK_THAT(h.out, ContainsSubstring(opt));
         CHECK_THAT(man, ContainsSubstring(std::string("`") + opt));

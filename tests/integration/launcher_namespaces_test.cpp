@@ -195,15 +195,14 @@ TEST_CASE("netns: the host sees only lo in /proc/<pid>/net/dev of the workload",
           "[launcher][netns]") {
     BVISOR_REQUIRE_KERNEL_FEATURE(userns_available(), "unprivileged user namespaces disabled");
     TempDir dir("netdev");
-    std::string go = dir / "go";
-    Launch l(make_request(shell("while [ ! -e " + go + " ]; do :; done")
+    std::string go = dir / "go", ready = dir / "ready";
+    Launch l(make_request(shell("touch " + ready + "; while [ ! -e " + go + " ]; do :; done")
                               .user_namespace()
                               .network_namespace()
                               .build()));
     long pid = child_pid(l);
-    // Written once execveat has succeeded: the workload is in its namespace now.
-    REQUIRE(
-        l.wait_for_line("# network_namespace=empty_netns", std::chrono::seconds(20)).has_value());
+    // Written by the workload itself: it has exec'd, it is in its namespace now.
+    REQUIRE(eventually([&] { return file_exists(ready); }));
     std::string dev = read_file("/proc/" + std::to_string(pid) + "/net/dev");
     write_file(go, "");
     Observation o = l.finish();

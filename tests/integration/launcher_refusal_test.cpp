@@ -42,6 +42,12 @@ void expect_refused(const Observation& o, RefusalReason reason, const std::strin
     CHECK_FALSE(file_exists(marker));
 }
 
+// The launcher with `env`, its fd 5 being the captured stdout (a control channel in
+// 0-2 is itself a fault).
+ProcessResult run_launcher_on_fd5(const std::vector<std::string>& env) {
+    return run_process({"/bin/sh", "-c", "exec \"$0\" 5>&1 >/dev/null", launcher_path()}, env);
+}
+
 Observation launch_body(const LaunchBody& body, PreparedLaunch&& fds) {
     return launch_frame(encode_frame(body), std::move(fds.grants));
 }
@@ -375,14 +381,14 @@ TEST_CASE("faults: missing or malformed fd env vars, in order PLAN, ERROR, ERROR
         std::string name;
     };
     for (const auto& c : std::vector<Case>{
-             {{"BVISOR_CONTROL_FD=1"}, "BVISOR_LAUNCH_PLAN_FD"},
-             {{"BVISOR_CONTROL_FD=1", "BVISOR_LAUNCH_PLAN_FD=x"}, "BVISOR_LAUNCH_PLAN_FD"},
-             {{"BVISOR_CONTROL_FD=1", "BVISOR_LAUNCH_PLAN_FD=13", "BVISOR_ERROR_READ_FD=14"},
+             {{"BVISOR_CONTROL_FD=5"}, "BVISOR_LAUNCH_PLAN_FD"},
+             {{"BVISOR_CONTROL_FD=5", "BVISOR_LAUNCH_PLAN_FD=x"}, "BVISOR_LAUNCH_PLAN_FD"},
+             {{"BVISOR_CONTROL_FD=5", "BVISOR_LAUNCH_PLAN_FD=13", "BVISOR_ERROR_READ_FD=14"},
               "BVISOR_ERROR_FD"},
-             {{"BVISOR_CONTROL_FD=1", "BVISOR_LAUNCH_PLAN_FD=13", "BVISOR_ERROR_FD=12",
+             {{"BVISOR_CONTROL_FD=5", "BVISOR_LAUNCH_PLAN_FD=13", "BVISOR_ERROR_FD=12",
                "BVISOR_ERROR_READ_FD=-1"},
               "BVISOR_ERROR_READ_FD"}}) {
-        auto r = run_process({launcher_path()}, c.env);
+        auto r = run_launcher_on_fd5(c.env);
         INFO(r.out);
         CHECK(r.exit_code == 4);
         CHECK(r.out == "LauncherStarted\nSetupFaulted\n# fault: missing or malformed fd env var " +
@@ -392,9 +398,41 @@ TEST_CASE("faults: missing or malformed fd env vars, in order PLAN, ERROR, ERROR
 }
 
 TEST_CASE("fault: an unreadable plan fd is an OS fault with its errno", "[launcher][fault]") {
-    auto r = run_process({launcher_path()}, {"BVISOR_CONTROL_FD=1", "BVISOR_LAUNCH_PLAN_FD=77",
-                                             "BVISOR_ERROR_FD=12", "BVISOR_ERROR_READ_FD=14"});
+    auto r = run_launcher_on_fd5({"BVISOR_CONTROL_FD=5", "BVISOR_LAUNCH_PLAN_FD=77",
+                                  "BVISOR_ERROR_FD=12", "BVISOR_ERROR_READ_FD=14"});
     CHECK(r.exit_code == 4);
     CHECK_THAT(r.out, ContainsSubstring("SetupFaulted\n# fault: launcher OS fault: read plan: "));
     CHECK_THAT(r.out, ContainsSubstring("(os error 9)\n"));
+}
+
+TEST_CASE("fault: a control or plan fd in 0-2 is refused before anything runs, so the "
+          "workload can never inherit the transcript channel",
+          "[launcher][fault]") {
+    TempDir dir("stdio");
+    std::string marker = dir / "ran";
+    // The control channel on fd 1 (stdout): what a host that reused stdout would pass.
+    auto c = run_process({launcher_path()}, {"BVISOR_CONTROL_FD=1", "BVISOR_LAUNCH_PLAN_FD=13",
+                                             "BVISOR_ERROR_FD=12", "BVISOR_ERROR_READ_FD=14"});
+    CHECK(c.exit_code == 4);
+    CHECK(c.out == "LauncherStarted\nSetupFaulted\n# fault: control channel fd 1 is one of the "
+                   "workload's stdio fds (0-2)\n");
+    // The plan on fd 0, with a valid plan there: still a fault, and nothing runs.
+    Bytes frame = encode_frame(shell("touch " + marker).build().body);
+    auto p = run_process({"/bin/sh", "-c", "exec \"$0\" 5>&1 >/dev/null", launcher_path()},
+                         {"BVISOR_CONTROL_FD=5", "BVISOR_LAUNCH_PLAN_FD=0", "BVISOR_ERROR_FD=12",
+                          "BVISOR_ERROR_READ_FD=14"},
+                         std::string(frame.begin(), frame.end()));
+    CHECK(p.exit_code == 4);
+    CHECK(p.out ==
+          "LauncherStarted\nSetupFaulted\n# fault: plan fd 0 is one of the workload's stdio fds "
+          "(0-2)\n");
+    CHECK_FALSE(file_exists(marker));
+    // Control: the same frame on fd 8 is read and checked (here: refused for its missing
+    // exe fd, which shows the plan was read).
+    auto ok = run_process({"/bin/sh", "-c", "exec \"$0\" 5>&1 8<&0 >/dev/null", launcher_path()},
+                          {"BVISOR_CONTROL_FD=5", "BVISOR_LAUNCH_PLAN_FD=8", "BVISOR_ERROR_FD=12",
+                           "BVISOR_ERROR_READ_FD=14"},
+                          std::string(frame.begin(), frame.end()));
+    CHECK(ok.exit_code == 3);
+    CHECK_THAT(ok.out, ContainsSubstring("PlanVerified\n"));
 }

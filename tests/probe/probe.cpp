@@ -129,8 +129,11 @@ int report(const char* what, long result) {
 
 } // namespace
 
+int probe_action(int argc, char** argv); // tests/probe/actions.cpp
+
 int main(int argc, char** argv) {
     std::setvbuf(stdout, nullptr, _IONBF, 0);
+    if (int r = probe_action(argc, argv); r >= 0) return r;
     std::string cmd = argc > 1 ? argv[1] : "";
     if (cmd == "socket" && argc == 3) {
         std::string fam = argv[2];

@@ -26,7 +26,9 @@ long landlock_abi() {
     return r < 0 ? 0 : r;
 }
 
-bool landlock_usable() { return landlock_abi() >= 3; }
+bool landlock_usable() { return landlock_abi() >= 1; }
+
+bool landlock_scopes_available() { return landlock_abi() >= 6; }
 
 bool seccomp_available() {
     auto s = read_small("/proc/sys/kernel/seccomp/actions_avail");
