@@ -4,8 +4,9 @@
 # Stage 1 (no argument; PID 1 in the initramfs that initramfs.py writes): loads the
 # 9p modules listed in /modules/order, mounts this machine's / read-only (9p tag
 # `hostroot`) at /newroot, gives it fresh /proc, /sys, cgroup2, devtmpfs (+ /dev/fd),
-# devpts, tmpfs /tmp, /run and /dev/shm, mounts the writable job directory (9p tag
-# `job`) at /run/bvisor-job, and switch_roots into it, with stage 2 as the new init.
+# devpts, tmpfs /tmp, /run and /dev/shm, mounts the checkout (9p tag `checkout`,
+# read-only) at its own path again and the writable job directory (9p tag `job`) at
+# /run/bvisor-job, and switch_roots into it, with stage 2 as the new init.
 # Stage 2 (`stage2`; PID 1 in the host's tree): brings `lo` up, runs
 # /run/bvisor-job/cmd with sh, writes its exit status to /run/bvisor-job/status, and
 # powers off.
@@ -51,6 +52,13 @@ $bb mkdir -p /newroot/run/bvisor-job /newroot/run/bvisor
 # The job directory is written by both sides: no cache, so the host reads what was written.
 $bb mount -t 9p -o $o9p job /newroot/run/bvisor-job || die "cannot mount the job directory (9p job)"
 $bb mount -t tmpfs -o mode=1777,nosuid,nodev tmp /newroot/tmp || die "tmpfs /tmp"
+# The checkout, at its own path (run-in-guest.sh passes it as bvisor_checkout=, which the
+# kernel hands to /init as an environment variable): a clone under /tmp would otherwise
+# be hidden by the tmpfs just mounted there.
+if [ -n "${bvisor_checkout:-}" ]; then
+    $bb mkdir -p "/newroot$bvisor_checkout"
+    $bb mount -t 9p -o $o9p,cache=loose,ro checkout "/newroot$bvisor_checkout" || die "cannot mount the checkout (9p checkout)"
+fi
 $bb mount -t proc -o nosuid,nodev,noexec proc /newroot/proc || die "proc"
 $bb mount -t sysfs -o nosuid,nodev,noexec sys /newroot/sys || die "sysfs"
 $bb mount -t cgroup2 -o nosuid,nodev,noexec cgroup2 /newroot/sys/fs/cgroup || die "cgroup2"

@@ -14,11 +14,13 @@
 #   e.g. tests/kernels/run-in-guest.sh 6.1 host/tools/demo.sh build/bin
 #
 # The guest (tests/kernels/guest-init.sh) sees this machine's / read-only, with fresh
-# /proc, /sys, cgroup2, /dev, and tmpfs /tmp and /run; the command runs in the current
-# directory with the BVISOR_* variables of this environment, and its output is the guest's
-# console, streamed here (the kernel's own messages are kept short by `quiet`). Inside
-# the guest, the job directory is /run/bvisor-job (writable, shared with the host): put
-# results there. Exit status: the command's, or 125 when the guest ends without one.
+# /proc, /sys, cgroup2, /dev, and tmpfs /tmp and /run (so the current directory must not
+# be under /tmp or /run, unless it is in this checkout, which is always mounted at its
+# own path); the command runs in the current directory with the BVISOR_* variables of
+# this environment, and its output is the guest's console, streamed here (the kernel's
+# own messages are kept short by `quiet`). Inside the guest, the job directory is
+# /run/bvisor-job (writable, shared with the host): put results there. Exit status: the
+# command's, or 125 when the guest ends without one.
 #
 # What it is not: an emulator of this machine. The guest runs under TCG (/dev/kvm here
 # cannot boot stock kernels), about 5 s to boot and several times slower than the host.
@@ -52,6 +54,9 @@ else
     [ -n "$release" ] || die "unknown kernel '$kernel' (a series of tests/kernels/kernels.txt, or a release under build/kernels)"
 fi
 tree="$root/build/kernels/$release"
+case "$root" in
+    *[[:space:]]*) die "the checkout's path has a blank; the kernel command line cannot carry it" ;;
+esac
 
 if [ -z "$jobdir" ]; then
     mkdir -p "$root/build/kernels/jobs"
@@ -84,9 +89,10 @@ python3 "$here/initramfs.py" "$tree" "$jobdir/initramfs.cpio.gz" >/dev/null
 set -- qemu-system-x86_64 -nodefaults -no-reboot -display none -serial stdio \
     -accel tcg,thread=multi -cpu max -smp 2 -m 2G \
     -kernel "$tree/boot/vmlinuz-$release" -initrd "$jobdir/initramfs.cpio.gz" \
-    -append "console=ttyS0 panic=-1 quiet" \
+    -append "console=ttyS0 panic=-1 quiet bvisor_checkout=$root" \
     -netdev user,id=n0,restrict=on -device virtio-net-pci,netdev=n0,romfile= \
     -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+    -virtfs "local,path=$root,mount_tag=checkout,security_model=none,readonly=on,multidevs=remap" \
     -virtfs "local,path=$jobdir,mount_tag=job,security_model=none,multidevs=remap"
 if [ "$interactive" = 1 ]; then
     # --foreground: qemu must stay in the terminal's foreground group to read it.
