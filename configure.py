@@ -201,6 +201,18 @@ def obj_of(variant_dir, src):
     return "%s/%s/obj/%s.o" % (BUILD, variant_dir, src)
 
 
+def write_check_kernels(n, inputs):
+    """`ninja check-kernels`: the kernel-facing tests on this machine's kernel and on each
+    Debian kernel of tests/kernels/kernels.txt under qemu (tests/kernels/check-kernels.py
+    fetches the kernels into build/kernels/ itself). Not part of `check` or `all`: it needs
+    the kernels package group and several minutes of emulation."""
+    scripts = ["tests/kernels/" + f for f in ("check-kernels.py", "expectations.txt", "fetch.sh",
+                                              "guest-init.sh", "initramfs.py", "kernels.txt",
+                                              "run-in-guest.sh", "run-tests.py")]
+    n.build("check-kernels", "run", implicit=inputs + scripts, variables={
+        "command": "python3 tests/kernels/check-kernels.py", "description": "CHECK-KERNELS"})
+
+
 def main():
     ap = argparse.ArgumentParser(description="Probe the toolchain and write build.ninja.")
     ap.add_argument("--cxx", default=None, help="C++ compiler (default: from toolchain.json)")
@@ -481,6 +493,7 @@ def main():
                    "--allow-running-no-tests'" % (BUILD, BUILD),
         "description": "CHECK"})
     n.build("launchers", "phony", launchers)
+    write_check_kernels(n, launchers + release + [man])
     n.build("demo", "run", implicit=launchers + release + ["host/tools/demo.sh"], variables={
         "command": "host/tools/demo.sh %s/bin" % BUILD, "description": "DEMO"})
     n.build(man, "man", "docs/bvisor-run.1.md", implicit=["toolchain/mkman.py", "host/include/bvisor/version.hpp"])

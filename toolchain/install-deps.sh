@@ -4,8 +4,8 @@
 # already installed it changes nothing and needs no network.
 #
 #   toolchain/install-deps.sh            build + test packages
-#   toolchain/install-deps.sh --all      also bench and fuzz packages
-#   toolchain/install-deps.sh GROUP...   the named groups (build test bench fuzz)
+#   toolchain/install-deps.sh --all      also bench, fuzz and kernels packages
+#   toolchain/install-deps.sh GROUP...   the named groups (build test bench fuzz kernels)
 #
 # Not root: prints the commands it would run and stops (exit 1).
 set -eu
@@ -15,7 +15,7 @@ list="$here/packages.txt"
 groups="build test"
 if [ "$#" -gt 0 ]; then
     case "$1" in
-        --all) groups="build test bench fuzz" ;;
+        --all) groups="build test bench fuzz kernels" ;;
         -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
         *) groups="$*" ;;
     esac

@@ -25,6 +25,7 @@
 #include <cstdio>
 #include <cstring>
 #include <netinet/in.h>
+#include <poll.h>
 #include <string>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -87,27 +88,49 @@ int landlock_abi_supervisor(long abi, char** prog) {
     if (::recvmsg(sv[0], &msg, 0) != 1) return 2;
     int listener;
     std::memcpy(&listener, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof listener);
+    int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    if (pidfd < 0) return 2;
+    // Why poll and not a bare SECCOMP_IOCTL_NOTIF_RECV loop (measured in the matrix
+    // guests): on 6.1 that ioctl never returns once every task under the filter is gone
+    // (it waits for a request that cannot come; 6.12 returns ENOENT), and an exited task
+    // still counts as a user of the filter until it is reaped (6.12: until it exits). The
+    // listener's POLLHUP says "no users left" on both, so PROG, our child, is reaped as
+    // soon as its pidfd says it exited, and the loop ends at POLLHUP.
+    int status = -1;
     seccomp_notif req;
     seccomp_notif_resp resp;
     for (;;) {
-        std::memset(&req, 0, sizeof req);
-        if (::ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &req) != 0) {
+        pollfd p[2] = {{listener, POLLIN, 0}, {status == -1 ? pidfd : -1, POLLIN, 0}};
+        if (::poll(p, 2, -1) < 0) {
             if (errno == EINTR) continue;
-            break; // ENOENT: every process under the filter is gone
+            break;
         }
-        std::memset(&resp, 0, sizeof resp);
-        resp.id = req.id;
-        if (req.data.args[0] == 0 && req.data.args[1] == 0 && req.data.args[2] == 1) {
-            resp.val = abi; // LANDLOCK_CREATE_RULESET_VERSION
-        } else if (req.data.args[0] == 0 && req.data.args[1] == 0 && req.data.args[2] == 2) {
-            resp.error = -EINVAL; // no errata query on such an old kernel
-        } else {
-            resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+        if (p[1].revents & POLLIN) {
+            while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+            }
         }
-        ::ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+        if (p[0].revents & POLLIN) {
+            std::memset(&req, 0, sizeof req);
+            // ENOENT: the caller died or was interrupted before we got to it.
+            if (::ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &req) != 0) continue;
+            std::memset(&resp, 0, sizeof resp);
+            resp.id = req.id;
+            if (req.data.args[0] == 0 && req.data.args[1] == 0 && req.data.args[2] == 1) {
+                resp.val = abi; // LANDLOCK_CREATE_RULESET_VERSION
+            } else if (req.data.args[0] == 0 && req.data.args[1] == 0 && req.data.args[2] == 2) {
+                resp.error = -EINVAL; // no errata query on such an old kernel
+            } else {
+                resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+            }
+            ::ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+            continue;
+        }
+        if (p[0].revents & (POLLHUP | POLLERR)) break; // every task under the filter is gone
     }
-    int status = 0;
-    ::waitpid(pid, &status, 0);
+    if (status == -1) {
+        while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
+    }
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 

@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+"""tests/kernels/check-kernels.py: the real-kernel matrix (`ninja check-kernels`).
+
+Runs the kernel-facing tests (tests/kernels/run-tests.py) on this machine's kernel, then
+inside a qemu guest on each kernel of tests/kernels/kernels.txt (fetched by fetch.sh,
+booted by run-in-guest.sh), and judges every outcome against
+tests/kernels/expectations.txt: a test passes unless that table says it skips on that
+kernel, and then its skip reason must contain the table's text. Anything else (a failure,
+a timeout, an unexpected skip, a pass where a skip was expected, a table line naming a
+test case that does not exist) is a failure.
+
+Prints, per kernel, `kernel <release>: N passed, N failed, N skipped` (after the
+mismatches that explain its failures), then the summed `N passed, N failed, N skipped`
+as the last line. Exit status 0 iff nothing failed. Each kernel's raw results, the
+guest's console and the boot and run times are kept in build/kernels/results/<release>/.
+
+Usage: check-kernels.py [KERNEL...]   host, or series of kernels.txt (default: all)
+  BVISOR_KERNELS="host 6.1" in the environment does the same as arguments.
+
+What it is not: a test runner of its own (run-tests.py runs the tests, one process
+each under a hard timeout) or a kernel installer (fetch.sh only extracts packages).
+"""
+import os
+import re
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HERE = os.path.join(ROOT, "tests", "kernels")
+RESULTS = os.path.join(ROOT, "build", "kernels", "results")
+
+# Measured: a guest boots in 5-8 s and runs all 94 test cases in about 80 s (the slowest
+# one 22 s); the host takes 28 s. The limits below keep even a run where everything hangs
+# (3 kernels x GUEST_LIMIT, about 28 min) inside CI's 40 minutes.
+PER_TEST = 120     # seconds per test case
+DEADLINE = 420     # seconds for all test cases of one kernel; later ones fail unrun
+GUEST_LIMIT = 560  # seconds before a guest is killed: boot + DEADLINE + the last test
+FEATURE_SKIP = "kernel feature missing: "  # BVISOR_REQUIRE_KERNEL_FEATURE's SKIP prefix
+
+
+def series_of(release):
+    m = re.match(r"(\d+\.\d+)", release)
+    return m.group(1) if m else release
+
+
+def load_expectations(path):
+    """{(series, test name): skip text} from lines `series | test name | skip: text`."""
+    table = {}
+    with open(path) as f:
+        for number, line in enumerate(f, 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            parts = [p.strip() for p in line.split(" | ")]
+            if len(parts) != 3 or not parts[2].startswith("skip:") or not parts[2][5:].strip():
+                sys.exit("check-kernels: %s:%d: want `series | test case | skip: reason text`"
+                         % (path, number))
+            table[(parts[0], parts[1])] = parts[2][5:].strip()
+    return table
+
+
+def read_results(path):
+    """(rows, complete): run-tests.py ends the file with `# complete` once all ran."""
+    rows, complete = [], False
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                if line.startswith("# complete"):
+                    complete = True
+                    continue
+                outcome, secs, name, reason = line.rstrip("\n").split("\t")
+                rows.append((outcome, float(secs), name, reason))
+    return rows, complete
+
+
+def judge(release, rows, table, complete):
+    """(passed, failed, skipped, mismatch lines) for one kernel. Table lines naming a
+    test case that did not run are failures only when the run is complete."""
+    series = series_of(release)
+    passed = failed = skipped = 0
+    bad = []
+    names = set()
+    for outcome, _, name, reason in rows:
+        names.add(name)
+        want = table.get((series, name))
+        if outcome == "pass" and want is None:
+            passed += 1
+        elif (outcome == "skip" and want is not None and reason.startswith(FEATURE_SKIP)
+              and want in reason):
+            skipped += 1
+        else:
+            failed += 1
+            if outcome == "pass":
+                bad.append("passed, but expectations.txt says it skips (%s): %s" % (want, name))
+            elif outcome == "skip":
+                bad.append("unexpected skip (%s): %s" % (reason, name) if want is None else
+                           "skipped for another reason (%s, expected %s): %s" % (reason, want, name))
+            else:
+                bad.append("%s (%s): %s" % (outcome, reason, name))
+    if complete:
+        for (s, name) in sorted(table):
+            if s == series and name not in names:
+                failed += 1
+                bad.append("expectations.txt names a test case that did not run: " + name)
+    return passed, failed, skipped, bad
+
+
+def stream(cmd, log_path, marker=None):
+    """Runs cmd, copying its output here and to log_path; returns (status, seconds to
+    the first line containing marker or None, total seconds)."""
+    start = time.monotonic()
+    seen = None
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, universal_newlines=True, errors="replace")
+        for line in proc.stdout:
+            if marker and seen is None and marker in line:
+                seen = time.monotonic() - start
+            sys.stdout.write(line)
+            sys.stdout.flush()
+            log.write(line)
+        status = proc.wait()
+    return status, seen, time.monotonic() - start
+
+
+def run_kernel(series, release):
+    """Runs the tests on one kernel; returns (results path, status, boot s, total s)."""
+    out = os.path.join(RESULTS, release if series != "host" else "host-" + release)
+    os.makedirs(out, exist_ok=True)
+    for stale in ("results.tsv", "status"):
+        if os.path.exists(os.path.join(out, stale)):
+            os.remove(os.path.join(out, stale))
+    tests = ["--timeout", str(PER_TEST), "--deadline", str(DEADLINE)]
+    if series == "host":
+        cmd = ["python3", os.path.join(HERE, "run-tests.py"), "--out",
+               os.path.join(out, "results.tsv")] + tests
+        status, _, total = stream(cmd, os.path.join(out, "console.log"))
+        return os.path.join(out, "results.tsv"), status, 0.0, total
+    cmd = [os.path.join(HERE, "run-in-guest.sh"), "-j", out, "-t", str(GUEST_LIMIT), release,
+           "python3", "tests/kernels/run-tests.py", "--out", "/run/bvisor-job/results.tsv"] + tests
+    status, boot, total = stream(cmd, os.path.join(out, "console.log"),
+                                 marker="run-in-guest: the command starts")
+    return os.path.join(out, "results.tsv"), status, boot or 0.0, total
+
+
+def main():
+    wanted = sys.argv[1:] or os.environ.get("BVISOR_KERNELS", "").split()
+    table = load_expectations(os.path.join(HERE, "expectations.txt"))
+    kernels = []
+    if not wanted or "host" in wanted:
+        kernels.append(("host", os.uname().release))
+    guests = [w for w in wanted if w != "host"]
+    fetched = subprocess.run([os.path.join(HERE, "fetch.sh")] + guests, cwd=ROOT,
+                             stdout=subprocess.PIPE, universal_newlines=True)
+    if fetched.returncode != 0:
+        print("check-kernels: fetching the kernels failed")
+        print("0 passed, 1 failed, 0 skipped")
+        return 1
+    kernels += [tuple(l.split()) for l in fetched.stdout.splitlines() if l.strip()]
+
+    lines, totals = [], [0, 0, 0]
+    for series, release in kernels:
+        where = "this machine's kernel" if series == "host" else "a qemu guest"
+        print("==> kernel %s (%s)" % (release, where), flush=True)
+        results, status, boot, total = run_kernel(series, release)
+        rows, complete = read_results(results)
+        # A run that ended early (a crashed guest) fails, whatever the rows it left say.
+        passed, failed, skipped, bad = judge(release, rows, table, complete)
+        if not complete:
+            failed += 1
+            bad.append("the run did not complete (exit status %d); %d test cases ran"
+                       % (status, len(rows)))
+        timing = "%s%.0f s tests" % ("boot %.1f s, " % boot if series != "host" else "",
+                                       total - boot)
+        for b in bad:
+            print("check-kernels: %s: %s" % (release, b))
+        line = "kernel %s: %d passed, %d failed, %d skipped" % (release, passed, failed, skipped)
+        print(line, flush=True)
+        with open(os.path.join(os.path.dirname(results), "observed-expectations.txt"), "w") as f:
+            for outcome, _, name, reason in rows:
+                if outcome == "skip":
+                    f.write("%s | %s | skip: %s\n" % (series_of(release), name,
+                                                     reason.replace(FEATURE_SKIP, "", 1)))
+        with open(os.path.join(os.path.dirname(results), "times"), "w") as f:
+            f.write("boot_seconds %.1f\ntotal_seconds %.1f\n" % (boot, total))
+        lines.append("%s   [%s]" % (line, timing))
+        totals = [totals[0] + passed, totals[1] + failed, totals[2] + skipped]
+    print("==> check-kernels")
+    for l in lines:
+        print(l)
+    print("%d passed, %d failed, %d skipped" % tuple(totals), flush=True)
+    return 1 if totals[1] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

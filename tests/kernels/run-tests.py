@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""tests/kernels/run-tests.py: runs the kernel-facing test cases of bvisor-tests on the
+running kernel, each in its own process under a hard timeout, and records each outcome.
+
+Usage: run-tests.py [--tests BIN] [--out FILE] [--timeout SECS] [--deadline SECS] [SPEC]
+  SPEC      a Catch2 test spec; default KERNEL_FACING (every test case but the [unit],
+            [build] and [install] ones, which never touch the kernel and are slow under
+            emulation)
+  --out     writes one line per test case: outcome TAB seconds TAB name TAB reason,
+            outcome one of pass, fail, skip, timeout, and a last line `# complete: N
+            test cases` once every test case ran (check-kernels.py compares them with
+            tests/kernels/expectations.txt)
+
+It prints one line per test case as it ends (a failure with the test's own output) and
+ends with `run-tests: N passed, N failed, N skipped` (a timeout counts as failed). Exit
+status 0 iff nothing failed. Raw outcomes only: whether a skip was expected on this kernel is
+check-kernels.py's question, not this script's.
+
+What it is not: a replacement for tests/run (that one runs whole binaries, with
+BVISOR_REQUIRE_KERNEL_FEATURES honoured). Here that variable is removed, so a missing
+kernel feature shows as the skip it is, with its reason, and the expectation table judges.
+"""
+import argparse
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+KERNEL_FACING = "~[unit]~[build]~[install]"
+TALLY = re.compile(r"^(\d+) passed, (\d+) failed, (\d+) skipped$", re.M)
+
+
+def spec_for(name):
+    """A Catch2 test spec matching exactly the test case `name`."""
+    return re.sub(r'([\\,\[\]*~"])', r"\\\1", name)
+
+
+def list_tests(binary, spec, env):
+    out = subprocess.run([binary, spec, "--list-tests", "--reporter", "xml"], env=env,
+                         stdout=subprocess.PIPE, check=True).stdout
+    return [t.findtext("Name") for t in ET.fromstring(out).iter("TestCase")]
+
+
+def run_one(binary, name, env, timeout):
+    """(outcome, seconds, reason, output) for one test case in its own process group."""
+    start = time.monotonic()
+    proc = subprocess.Popen([binary, spec_for(name)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, universal_newlines=True, errors="replace",
+                            start_new_session=True)
+    try:
+        output, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        # The whole group: a hung launcher or workload must not outlive its test.
+        os.killpg(proc.pid, signal.SIGKILL)
+        output, _ = proc.communicate()
+        return "timeout", time.monotonic() - start, "no end after %d s" % timeout, output
+    secs = time.monotonic() - start
+    tally = TALLY.findall(output)
+    if not tally:
+        return "fail", secs, "no tally line (exit status %d)" % proc.returncode, output
+    passed, failed, skipped = (int(x) for x in tally[-1])
+    if (passed, failed, skipped) == (1, 0, 0) and proc.returncode == 0:
+        return "pass", secs, "", output
+    if (passed, failed, skipped) == (0, 0, 1):
+        # tests/support/main.cpp prints "SKIPPED <name>: <reason>" (names contain ": ").
+        prefix = "SKIPPED %s: " % name
+        reasons = [l[len(prefix):] for l in output.splitlines() if l.startswith(prefix)]
+        return "skip", secs, reasons[0] if reasons else "(no reason printed)", output
+    if passed + failed + skipped != 1:
+        return "fail", secs, "ran %d test cases, not 1" % (passed + failed + skipped), output
+    return "fail", secs, "exit status %d" % proc.returncode, output
+
+
+def main():
+    ap = argparse.ArgumentParser(description="Run the kernel-facing tests, one process each.")
+    ap.add_argument("spec", nargs="?", default=KERNEL_FACING)
+    ap.add_argument("--tests", default=os.path.join(ROOT, "build/bin/bvisor-tests"))
+    ap.add_argument("--out")
+    ap.add_argument("--timeout", type=int, default=180, help="per test case, seconds")
+    ap.add_argument("--deadline", type=int, default=0,
+                    help="seconds for the whole run; test cases not started by then fail")
+    args = ap.parse_args()
+
+    env = dict(os.environ)
+    env.pop("BVISOR_REQUIRE_KERNEL_FEATURES", None)
+    env.setdefault("BVISOR_BIN_DIR", os.path.join(ROOT, "build", "bin"))
+    env.setdefault("BVISOR_TEST_DIR", os.path.join(ROOT, "build", "test"))
+    env.setdefault("BVISOR_SOURCE_ROOT", ROOT)
+    names = list_tests(args.tests, args.spec, env)
+    print("run-tests: %s: %d test cases on %s" % (args.spec, len(names), os.uname().release),
+          flush=True)
+    begin = time.monotonic()
+    rows, totals = [], {"pass": 0, "fail": 0, "skip": 0, "timeout": 0}
+    for name in names:
+        if args.deadline and time.monotonic() - begin > args.deadline:
+            outcome, secs, reason, output = "fail", 0.0, "not run: the %d s deadline passed" % args.deadline, ""
+        else:
+            outcome, secs, reason, output = run_one(args.tests, name, env, args.timeout)
+        totals[outcome] += 1
+        rows.append((outcome, secs, name, reason))
+        print("%-7s %6.1fs  %s%s" % (outcome, secs, name, "  [" + reason + "]" if reason else ""),
+              flush=True)
+        if outcome in ("fail", "timeout") and output:
+            tail = output.splitlines()[-80:]
+            print("".join("    | " + l + "\n" for l in tail), end="", flush=True)
+        if args.out:
+            # Rewritten after every test: a run cut short still leaves what it saw.
+            with open(args.out + ".tmp", "w") as f:
+                for r in rows:
+                    f.write("%s\t%.1f\t%s\t%s\n" % (r[0], r[1], r[2], r[3].replace("\t", " ")))
+            os.replace(args.out + ".tmp", args.out)
+    if args.out:
+        with open(args.out, "a") as f:
+            f.write("# complete: %d test cases\n" % len(rows))
+    print("run-tests: %.0f s" % (time.monotonic() - begin))
+    # Prefixed: the raw tally is not the judged one (check-kernels.py prints that).
+    print("run-tests: %d passed, %d failed, %d skipped" % (
+        totals["pass"], totals["fail"] + totals["timeout"], totals["skip"]), flush=True)
+    return 1 if totals["fail"] + totals["timeout"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
