@@ -10,8 +10,8 @@ test runner (tests/run runs the test binaries).
 
 Shape: a Toolchain (toolchain.json plus the compiler's probes), the Sources, and one
 small writer per part of build.ninja (the launcher; each host variant: asan, debug,
-release; fuzz; fuzz-afl; the checks and tasks). main() calls them in a fixed order,
-which is the order of build.ninja.
+release; fuzz; fuzz-afl; the static tools; the Debian package; the checks and tasks).
+main() calls them in a fixed order, which is the order of build.ninja.
 
 Guarantees:
   * Same inputs give byte-identical output: everything is sorted, nothing records a
@@ -33,6 +33,7 @@ import tempfile
 ROOT = os.path.dirname(os.path.abspath(__file__))
 BUILD = "build"
 TOOLCHAIN_JSON = "toolchain/toolchain.json"
+MAN = BUILD + "/man/bvisor-run.1"
 
 # Directories whose listing decides the build graph: adding or removing a source
 # file changes the directory's mtime, and ninja then re-runs configure.
@@ -187,6 +188,11 @@ HOST_PROBE = r"""
 int bvisor_host_probe() { return nlohmann::json::parse("1").get<int>(); }
 """
 
+STATIC_PROBE = r"""
+#include <string>
+int main(int argc, char**) { return static_cast<int>(std::string(static_cast<size_t>(argc), 'x').size()) - 1; }
+"""
+
 FUZZ_PROBE = r"""
 #include <stddef.h>
 #include <stdint.h>
@@ -263,6 +269,7 @@ class Toolchain:
         self.libc = musl["lib"] + "/" + musl["libc"]
         self.host_cxxflags = tc["host"]["cxxflags"] + self.warnings
         self.variants = tc["variants"]
+        self.S = tc["static_tools"]
         self.F = tc["fuzz"]
         self.A = tc["afl"]
 
@@ -286,6 +293,9 @@ class Toolchain:
             for name, v in sorted(self.variants.items()):
                 probe_flags("host/" + name, cxx, subst(self.host_cxxflags + v["cxxflags"], ROOT),
                             HOST_PROBE, tmp)
+            probe_flags("static tools", cxx,
+                        subst(self.host_cxxflags + self.variants["release"]["cxxflags"], ROOT),
+                        STATIC_PROBE, tmp, lambda o, e: [cxx] + self.S["ldflags"] + [o, "-o", e])
             probe_flags("fuzz", cxx, subst(F["cxxflags"], ROOT), FUZZ_PROBE, tmp,
                         lambda o, e: [cxx] + F["ldflags"] + [o, "-o", e])
         for lib in tc["catch2"]["libs"]:
@@ -322,6 +332,7 @@ def write_variables(n, t, configure_args):
     for name, v in sorted(t.variants.items()):
         n.variable("%s_cxxflags" % name, flags(v["cxxflags"]))
         n.variable("%s_ldflags" % name, flags(v["ldflags"]))
+    n.variable("static_ldflags", flags(t.S["ldflags"]))
     n.variable("fuzz_cxxflags", flags(t.F["cxxflags"] + t.warnings))
     n.variable("fuzz_ldflags", flags(t.F["ldflags"]))
     n.variable("afl_cxx", t.A["cxx"])
@@ -350,6 +361,9 @@ def write_rules(n, t):
                "CXX(%s) $in" % name, depfile="$out.d", deps="gcc")
         n.rule("link_" + name, "$cxx $%s_ldflags $in $libs -o $out" % name,
                "LINK(%s) $out" % name)
+    n.rule("link_static", "$cxx $static_ldflags $in -o $out", "LINK(static) $out")
+    n.rule("check_static", "toolchain/check-static.sh $in $out", "CHECK $out")
+    n.rule("copy", "cp $in $out", "COPY $out")
     n.rule("cxx_fuzz", "$cxx $fuzz_cxxflags $extra -MD -MF $out.d -c $in -o $out",
            "CXX(fuzz) $in", depfile="$out.d", deps="gcc")
     n.rule("link_fuzz", "$cxx $fuzz_ldflags $in $libs -o $out", "LINK(fuzz) $out")
@@ -361,6 +375,10 @@ def write_rules(n, t):
     n.rule("ar", "rm -f $out && ar crsD $out $in", "AR $out")
     n.rule("lint", "toolchain/lint.sh && touch $out", "LINT")
     n.rule("man", "python3 toolchain/mkman.py $in %s $out" % t.version, "MAN $out")
+    n.rule("mkdeb", "toolchain/mkdeb.sh $out", "DEB $out")
+    # lintian's findings are printed on every run, and an error (not a warning) fails.
+    n.rule("lintian", "lintian --fail-on error $in >$out.tmp 2>&1 || { cat $out.tmp; exit 1; }; "
+           "mv $out.tmp $out && cat $out", "LINTIAN $in")
     n.rule("run", "$command", "$description", pool="console")
     n.newline()
 
@@ -369,7 +387,9 @@ def write_regeneration(n, t):
     n.comment("--- regeneration")
     # Only directories that exist: git does not keep empty ones in a fresh clone.
     watched = [d for d in SOURCE_DIRS if os.path.isdir(os.path.join(ROOT, d))]
-    n.build("build.ninja", "configure", implicit=["configure.py", TOOLCHAIN_JSON] + watched)
+    # version.hpp: the version is baked into the man rule and the package's file name.
+    n.build("build.ninja", "configure",
+            implicit=["configure.py", TOOLCHAIN_JSON, "host/include/bvisor/version.hpp"] + watched)
     n.newline()
     n.build(t.kinc + "/.stamp", "kinc", implicit=["toolchain/make-kinc.sh", TOOLCHAIN_JSON],
             variables={"out_dir": t.kinc})
@@ -519,17 +539,59 @@ def fuzz_afl(n, s):
     n.newline()
 
 
-def checks_and_tasks(n, s, launchers, variant_targets, fuzz_bins):
-    """lint, check, demo, the man page, install, bench, repro, all and the default."""
+def static_tools(n, s, launcher_bin):
+    """bvisor-run and bvisor-plan linked -static from the release objects, each gated by
+    toolchain/check-static.sh, beside a copy of the launcher (build/static/bin): the
+    release artifact for images without a libc. Returns the three files."""
+    n.comment("--- static tools: no libc needed at run time (build/static/bin)")
+    bindir = BUILD + "/static/bin"
+    targets = []
+    for src in s.tools:
+        prog = os.path.splitext(os.path.basename(src))[0]
+        unchecked = "%s/static/%s.unchecked" % (BUILD, prog)
+        n.build(unchecked, "link_static", [obj_of("release", src), BUILD + "/release/libbvisor.a"])
+        n.build(bindir + "/" + prog, "check_static", unchecked,
+                implicit=["toolchain/check-static.sh"])
+        targets.append(bindir + "/" + prog)
+    # bvisor-run looks for the launcher beside itself.
+    n.build(bindir + "/bvisor-linux-launcher", "copy", launcher_bin)
+    targets.append(bindir + "/bvisor-linux-launcher")
+    n.build("static", "phony", targets)
+    n.newline()
+    return targets
+
+
+def deb(n, t, s, launcher_bin):
+    """build/deb/bvisor_VERSION_amd64.deb from the installed tree (toolchain/mkdeb.sh),
+    then lintian on it. Returns the package and lintian's report."""
+    n.comment("--- the Debian package (ninja deb)")
+    package = "%s/deb/bvisor_%s_amd64.deb" % (BUILD, t.version)
+    installed = ([launcher_bin, BUILD + "/release/libbvisor.a", MAN]
+                 + [BUILD + "/bin/" + os.path.splitext(os.path.basename(p))[0] for p in s.tools]
+                 + listdir("host/include/bvisor", ".hpp") + listdir("codec", ".h")
+                 + ["README.md", "docs/PROTOCOL.md"])
+    n.build(package, "mkdeb", implicit=installed + [
+        "toolchain/install.sh", "toolchain/mkdeb.sh", "packaging/changelog", "packaging/control",
+        "packaging/copyright", "packaging/lintian-overrides"])
+    report = BUILD + "/deb/lintian.txt"
+    n.build(report, "lintian", package)
+    n.build("deb", "phony", [package, report])
+    n.newline()
+    return [package, report]
+
+
+def checks_and_tasks(n, s, launchers, variant_targets, fuzz_bins, shipped):
+    """lint, check, demo, the man page, install, bench, repro, all and the default.
+    `shipped`: the static tools and the package, which check tests too."""
     n.comment("--- lint, tests, docs, install")
-    man = BUILD + "/man/bvisor-run.1"
+    man = MAN
     lint_stamp = BUILD + "/lint.stamp"
     all_sources = sorted(set(f for d in SOURCE_DIRS for ext in (".cpp", ".h", ".hpp") for f in listdir(d, ext)))
     n.build(lint_stamp, "lint", implicit=["toolchain/lint.sh", ".clang-format"] + all_sources)
     n.build("lint", "phony", lint_stamp)
     release_targets = variant_targets.get("release", [])
     asan_targets = variant_targets.get("asan", [])
-    check_inputs = launchers + release_targets + asan_targets + [lint_stamp, man]
+    check_inputs = launchers + release_targets + asan_targets + shipped + [lint_stamp, man]
     n.build("check", "run", implicit=check_inputs + ["tests/run"], variables={
         "command": "python3 tests/run %s/bin/bvisor-tests '%s/asan/bin/bvisor-tests [unit] "
                    "--allow-running-no-tests'" % (BUILD, BUILD),
@@ -549,9 +611,10 @@ def checks_and_tasks(n, s, launchers, variant_targets, fuzz_bins):
     n.build("repro", "run", implicit=launchers + ["toolchain/check-repro.sh"], variables={
         "command": "toolchain/check-repro.sh", "description": "REPRO"})
     n.build("all", "phony", launchers + sum((variant_targets[v] for v in sorted(variant_targets)),
-                                            []) + fuzz_bins + [lint_stamp, man])
+                                            []) + fuzz_bins + shipped + [lint_stamp, man])
     n.newline()
-    # The default builds everything: every variant, the fuzzers, the man page, lint.
+    # The default builds everything: every variant, the fuzzers, the static tools, the
+    # package, the man page, lint.
     n.default(["all"])
 
 
@@ -577,7 +640,8 @@ def main():
     if s.fuzz_entries:
         fuzz_bins = fuzz(n, s)
         fuzz_afl(n, s)
-    checks_and_tasks(n, s, launchers, variant_targets, fuzz_bins)
+    shipped = static_tools(n, s, launchers[0]) + deb(n, t, s, launchers[0])
+    checks_and_tasks(n, s, launchers, variant_targets, fuzz_bins, shipped)
 
     # Always rewritten (same bytes for same inputs) so its mtime is newer than its inputs.
     with open(os.path.join(ROOT, "build.ninja"), "w") as f:
