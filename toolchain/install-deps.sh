@@ -75,9 +75,9 @@ if [ "$(id -u)" != 0 ]; then
         echo "install-deps: not root: re-running with sudo" >&2
         exec sudo -- "$here/install-deps.sh" "$@"
     fi
-    echo "install-deps: installing needs root, and sudo is not installed. As root, run" >&2
+    echo "install-deps: installing them needs root, and there is no sudo here. As root, run" >&2
     echo "    $here/install-deps.sh${*:+ $*}" >&2
-    echo "install-deps: (e.g. with su -c), or run these commands as root yourself:" >&2
+    echo "install-deps: or these commands:" >&2
     printf '%s\n' "$cmds" | sed 's/^/    /' >&2
     exit 1
 fi
