@@ -363,7 +363,7 @@ def write_rules(n, t):
                "LINK(%s) $out" % name)
     n.rule("link_static", "$cxx $static_ldflags $in -o $out", "LINK(static) $out")
     n.rule("check_static", "toolchain/check-static.sh $in $out", "CHECK $out")
-    n.rule("copy", "cp $in $out", "COPY $out")
+    n.rule("strip", "strip -o $out $in", "STRIP $out")
     n.rule("cxx_fuzz", "$cxx $fuzz_cxxflags $extra -MD -MF $out.d -c $in -o $out",
            "CXX(fuzz) $in", depfile="$out.d", deps="gcc")
     n.rule("link_fuzz", "$cxx $fuzz_ldflags $in $libs -o $out", "LINK(fuzz) $out")
@@ -541,8 +541,8 @@ def fuzz_afl(n, s):
 
 def static_tools(n, s, launcher_bin):
     """bvisor-run and bvisor-plan linked -static from the release objects, each gated by
-    toolchain/check-static.sh, beside a copy of the launcher (build/static/bin): the
-    release artifact for images without a libc. Returns the three files."""
+    toolchain/check-static.sh, beside a stripped copy of the launcher (build/static/bin):
+    the release artifact for images without a libc. Returns the three files."""
     n.comment("--- static tools: no libc needed at run time (build/static/bin)")
     bindir = BUILD + "/static/bin"
     targets = []
@@ -553,8 +553,8 @@ def static_tools(n, s, launcher_bin):
         n.build(bindir + "/" + prog, "check_static", unchecked,
                 implicit=["toolchain/check-static.sh"])
         targets.append(bindir + "/" + prog)
-    # bvisor-run looks for the launcher beside itself.
-    n.build(bindir + "/bvisor-linux-launcher", "copy", launcher_bin)
+    # bvisor-run looks for the launcher beside itself. Stripped, like the tools here.
+    n.build(bindir + "/bvisor-linux-launcher", "strip", launcher_bin)
     targets.append(bindir + "/bvisor-linux-launcher")
     n.build("static", "phony", targets)
     n.newline()
