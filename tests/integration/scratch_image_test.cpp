@@ -1,7 +1,7 @@
 // The use case of build/static/bin: an image without a libc. The test builds a
-// directory tree that holds only the static bvisor-run, the launcher, a static
-// workload (Debian's busybox-static) and the directories the workload reads and
-// writes, enters it the way a container runtime starts an image (new mount and pid
+// directory tree that holds only the static bvisor-run and bvisor-plan, the launcher,
+// a static workload (Debian's busybox-static) and the directories the workload reads
+// and writes, enters it the way a container runtime starts an image (new mount and pid
 // namespaces, /proc mounted, /dev/null bound, chroot; as root, and as an unprivileged
 // user through a user namespace), and runs bvisor-run there. Verdicts come from the
 // tree's disk and the exit status, each deny next to a control: the same script
@@ -81,10 +81,11 @@ struct ImageRun {
 };
 
 // Runs `argv` (paths inside the image) in the image at `root` with an empty
-// environment, as `how` says. Everything is prepared before fork: the children only
-// make system calls. The mounts live in the children's own mount namespace and go
-// away with them.
-ImageRun run_in_image(const std::string& root, const std::vector<std::string>& argv, Entry how) {
+// environment, as `how` says, with `input` (a file outside the image) as stdin. Everything is
+// prepared before fork: the children only make system calls. The mounts live in the children's own
+// mount namespace and go away with them.
+ImageRun run_in_image(const std::string& root, const std::vector<std::string>& argv, Entry how,
+                      const std::string& input = "/dev/null") {
     std::string proc = root + "/proc", devnull = root + "/dev/null";
     uid_t uid = running_as_root() ? kNobody : ::getuid();
     gid_t gid = running_as_root() ? kNobody : ::getgid();
@@ -96,6 +97,8 @@ ImageRun run_in_image(const std::string& root, const std::vector<std::string>& a
     av.push_back(nullptr);
     char* envp[] = {nullptr};
 
+    int in = ::open(input.c_str(), O_RDONLY | O_CLOEXEC);
+    REQUIRE(in >= 0);
     int out[2], err[2], report[2];
     REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
     REQUIRE(::pipe2(err, O_CLOEXEC) == 0);
@@ -105,6 +108,7 @@ ImageRun run_in_image(const std::string& root, const std::vector<std::string>& a
     if (runtime == 0) {
         // The "runtime": drops privilege when asked, makes the namespaces, and waits for
         // the image's pid 1, whose exit status it passes on.
+        ::dup2(in, 0);
         ::dup2(out[1], 1);
         ::dup2(err[1], 2);
         if (how.unprivileged && ::geteuid() == 0) {
@@ -141,6 +145,7 @@ ImageRun run_in_image(const std::string& root, const std::vector<std::string>& a
         }
         ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
     }
+    ::close(in);
     ::close(out[1]);
     ::close(err[1]);
     ::close(report[1]);
@@ -216,7 +221,7 @@ TEST_CASE("static bvisor-run confines a static workload in an image with no libc
     TempDir image("image");
     const std::string& root = image.path();
     image.mkdir("bin");
-    for (const char* tool : {"bvisor-run", "bvisor-linux-launcher"}) {
+    for (const char* tool : {"bvisor-run", "bvisor-plan", "bvisor-linux-launcher"}) {
         std::string from = static_bin_dir() + "/" + tool;
         REQUIRE_FALSE(has_interpreter(from));
         copy_executable(from, root + "/bin/" + tool);
@@ -230,10 +235,11 @@ TEST_CASE("static bvisor-run confines a static workload in an image with no libc
     image.mkdir("proc");
     image.mkdir("dev");
     write_file(root + "/dev/null", ""); // the mount point /dev/null is bound onto
-    CHECK(listing(root) ==
-          std::set<std::string>{"/bin", "/bin/bvisor-run", "/bin/bvisor-linux-launcher",
-                                "/bin/busybox", "/data", "/data/in.txt", "/secret",
-                                "/secret/key.txt", "/out", "/proc", "/dev", "/dev/null"});
+    CHECK(listing(root) == std::set<std::string>{"/bin", "/bin/bvisor-run", "/bin/bvisor-plan",
+                                                 "/bin/bvisor-linux-launcher", "/bin/busybox",
+                                                 "/data", "/data/in.txt", "/secret",
+                                                 "/secret/key.txt", "/out", "/proc", "/dev",
+                                                 "/dev/null"});
 
     // Reads data/ into out/, then tries a read and a write outside both roots.
     const std::vector<std::string> script = {"/bin/busybox", "sh", "-c",
@@ -273,5 +279,34 @@ TEST_CASE("static bvisor-run confines a static workload in an image with no libc
         CHECK(read_file(out + "/leak.txt").find("TOP SECRET") == std::string::npos);
         CHECK_FALSE(file_exists(root + "/secret/escape.txt"));
         clean();
+    }
+
+    SECTION("bvisor-plan: a dry-run plan encodes and verifies; a changed byte does not") {
+        TempDir io("image-io"); // outside the image: stdin files for the runs
+        ImageRun plan = run_in_image(root,
+                                     {"/bin/bvisor-run", "--dry-run", "--no-system-roots", "--ro",
+                                      "/data", "--", "/bin/busybox", "true"},
+                                     how);
+        INFO(plan.result.err);
+        REQUIRE(plan.setup_error == "");
+        REQUIRE(plan.result.exit_code == 0);
+        write_file(io / "plan.json", plan.result.out);
+        ImageRun frame = run_in_image(root, {"/bin/bvisor-plan", "encode"}, how, io / "plan.json");
+        INFO(frame.result.err);
+        REQUIRE(frame.setup_error == "");
+        REQUIRE(frame.result.exit_code == 0);
+        write_file(io / "frame", frame.result.out);
+        ImageRun verified = run_in_image(root, {"/bin/bvisor-plan", "verify"}, how, io / "frame");
+        INFO(verified.result.err);
+        CHECK(verified.setup_error == "");
+        CHECK(verified.result.exit_code == 0);
+        // Control: the same frame with its last byte changed fails the BLAKE3 check.
+        std::string bad = frame.result.out;
+        REQUIRE_FALSE(bad.empty());
+        bad.back() = static_cast<char>(bad.back() ^ 1);
+        write_file(io / "bad", bad);
+        ImageRun refused = run_in_image(root, {"/bin/bvisor-plan", "verify"}, how, io / "bad");
+        CHECK(refused.setup_error == "");
+        CHECK(refused.result.exit_code == 1);
     }
 }
