@@ -203,10 +203,11 @@ TEST_CASE("landlock_min_abi refuses an older kernel before anything runs, naming
     CHECK_FALSE(o.has_state(S::ChildCreated));
     CHECK_FALSE(file_exists(marker));
     CHECK(o.launcher.code == 3);
-    // Control: a kernel with ABI 3 satisfies it.
+    // Control: the same kernel satisfies a minimum of 2. (Simulating a newer ABI than
+    // the kernel has would not do: Debian 12's kernel is ABI 2.)
     PlanBuilder ok = shell("touch " + marker);
-    ok.write_root(out).system_roots().landlock_min_abi(3);
-    CHECK(launch_at_abi(ok, 3, Who{false}).terminal == S::ExecSucceeded);
+    ok.write_root(out).system_roots().landlock_min_abi(2);
+    CHECK(launch_at_abi(ok, 2, Who{false}).terminal == S::ExecSucceeded);
     CHECK(file_exists(marker));
 }
 
