@@ -263,9 +263,12 @@ TEST_CASE("hardening: terminal injection (TIOCSTI) from the sandbox never reache
     BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock (Linux 5.13+) unavailable");
     // Without root, the control injection needs the kernel's legacy TIOCSTI (Linux 6.2+
     // can switch it off; then the kernel itself already refuses it to us).
-    if (unprivileged)
-        BVISOR_REQUIRE_KERNEL_FEATURE(read_file("/proc/sys/dev/tty/legacy_tiocsti") != "0\n",
+    if (unprivileged) {
+        // Before Linux 6.2 there is no switch: legacy TIOCSTI is always on.
+        std::string legacy = "/proc/sys/dev/tty/legacy_tiocsti";
+        BVISOR_REQUIRE_KERNEL_FEATURE(!file_exists(legacy) || read_file(legacy) != "0\n",
                                       "dev.tty.legacy_tiocsti=0: unprivileged TIOCSTI is off");
+    }
     Scratch s(unprivileged);
     std::string probe = probe_path(), run = run_tool();
     InteractiveShell sh(unprivileged, user_env({"PS1=$ ", "ENV="}));
@@ -311,6 +314,31 @@ TEST_CASE("hardening: terminal injection (TIOCSTI) from the sandbox never reache
     REQUIRE(sh.wait_for("END-TWO\r\n", next));
     CHECK(file_exists(marker));
     CHECK(sh.output().find("touch " + marker + "\r\n", from) != std::string::npos);
+}
+
+TEST_CASE("hardening: in its own session the workload still gets Ctrl-C and window resizes "
+          "from the terminal, through bvisor-run",
+          "[hardening][tty]") {
+    bool unprivileged = GENERATE(false, true);
+    INFO((unprivileged ? "as uid 65534" : "as root"));
+    require_root_identity(unprivileged);
+    BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock (Linux 5.13+) unavailable");
+    Scratch s(unprivileged);
+    InteractiveShell sh(unprivileged, user_env({"PS1=$ ", "ENV="}));
+    REQUIRE(sh.wait_for("$ "));
+    // The workload has no controlling terminal, so the terminal's own signals go to
+    // bvisor-run (the foreground process group), which forwards them.
+    std::string script = "trap 'touch " + s.out + "/winch' WINCH; trap 'touch " + s.out +
+                         "/int; exit 3' INT; touch " + s.out +
+                         "/ready; while :; do sleep 0.05; done";
+    size_t from = sh.output().size();
+    sh.type(run_tool() + " --rw " + s.out + " -- /bin/sh -c \"" + script + "\"; echo \"rc=\"$?");
+    REQUIRE(eventually([&] { return file_exists(s.out + "/ready"); }));
+    sh.resize(40, 100);
+    CHECK(eventually([&] { return file_exists(s.out + "/winch"); }));
+    sh.interrupt();
+    CHECK(eventually([&] { return file_exists(s.out + "/int"); }));
+    CHECK(sh.wait_for("rc=3\r\n", from)); // the workload's own exit status came back
 }
 
 TEST_CASE("hardening: a root workload cannot mknod a device, plant a file capability or "
@@ -372,46 +400,50 @@ TEST_CASE("hardening: a root workload cannot mknod a device, plant a file capabi
     CHECK(mode_of(theirs) == 0666);
 }
 
-TEST_CASE("hardening: the workload cannot signal a process of its own uid outside, nor its "
-          "caller's process group",
+TEST_CASE("hardening: the workload cannot signal a process of its own uid outside "
+          "(Landlock's signal scope, ABI 6)",
+          "[hardening][signals][scopes]") {
+    bool unprivileged = GENERATE(false, true);
+    INFO((unprivileged ? "as uid 65534" : "as root"));
+    require_root_identity(unprivileged);
+    BVISOR_REQUIRE_KERNEL_FEATURE(landlock_scopes_available(),
+                                  "Landlock ABI " << landlock_abi() << " has no scopes (6)");
+    std::string probe = probe_path();
+    Marker m(unprivileged);
+    auto r = bvisor_run({"--", probe, "kill", std::to_string(m.pid), "15"}, unprivileged);
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 1);
+    ::usleep(100000);
+    CHECK(m.alive());
+    // Control: the same kill with the relaxation reaches it.
+    auto ok = bvisor_run({"--allow-signals", "--", probe, "kill", std::to_string(m.pid), "15"},
+                         unprivileged);
+    CHECK(ok.exit_code == 0);
+    CHECK(eventually([&] { return !m.alive(); }));
+}
+
+TEST_CASE("hardening: kill(0) from the workload hits only its own new process group, not its "
+          "caller's",
           "[hardening][signals]") {
     bool unprivileged = GENERATE(false, true);
     INFO((unprivileged ? "as uid 65534" : "as root"));
     require_root_identity(unprivileged);
     BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock (Linux 5.13+) unavailable");
     std::string probe = probe_path();
-
-    SECTION("kill(pid) of an outside marker: Landlock's signal scope (ABI 6)") {
-        BVISOR_REQUIRE_KERNEL_FEATURE(landlock_scopes_available(),
-                                      "Landlock ABI " << landlock_abi() << " has no scopes (6)");
-        Marker m(unprivileged);
-        auto r = bvisor_run({"--", probe, "kill", std::to_string(m.pid), "15"}, unprivileged);
-        INFO(r.out << r.err);
-        CHECK(r.exit_code == 1);
-        ::usleep(100000);
-        CHECK(m.alive());
-        // Control: the same kill with the relaxation reaches it.
-        auto ok = bvisor_run({"--allow-signals", "--", probe, "kill", std::to_string(m.pid), "15"},
-                             unprivileged);
-        CHECK(ok.exit_code == 0);
-        CHECK(eventually([&] { return !m.alive(); }));
-    }
-    SECTION("kill(0) hits only the workload's own new process group") {
-        // The marker leads a group; bvisor-run runs inside that same group, as a
-        // caller's pipeline would.
-        Marker m(unprivileged);
-        pid_t run =
-            spawn_as(bvisor_run_argv({"--", probe, "kill", "0", "9"}, unprivileged), false, m.pid);
-        int status = wait_for_end(run);
-        CHECK(WIFEXITED(status));
-        CHECK(WEXITSTATUS(status) == 128 + SIGKILL); // the workload killed itself only
-        ::usleep(100000);
-        CHECK(m.alive());
-        // Control: the probe run in that group without the sandbox kills the marker.
-        pid_t direct = spawn_as({probe, "kill", "0", "9"}, unprivileged, m.pid);
-        (void)wait_for_end(direct);
-        CHECK(eventually([&] { return !m.alive(); }));
-    }
+    // The marker leads a group; bvisor-run runs inside that same group, as a caller's
+    // pipeline would.
+    Marker m(unprivileged);
+    pid_t run =
+        spawn_as(bvisor_run_argv({"--", probe, "kill", "0", "9"}, unprivileged), false, m.pid);
+    int status = wait_for_end(run);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 128 + SIGKILL); // the workload killed itself only
+    ::usleep(100000);
+    CHECK(m.alive());
+    // Control: the probe run in that group without the sandbox kills the marker.
+    pid_t direct = spawn_as({probe, "kill", "0", "9"}, unprivileged, m.pid);
+    (void)wait_for_end(direct);
+    CHECK(eventually([&] { return !m.alive(); }));
 }
 
 TEST_CASE("hardening: abstract unix sockets outside are unreachable (Landlock scope, ABI 6)",
@@ -443,24 +475,86 @@ TEST_CASE("hardening: the caller's session keyring is not the workload's", "[har
     BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock (Linux 5.13+) unavailable");
     Scratch s(unprivileged);
     std::string probe = probe_path(), run = run_tool();
-    // The caller (the probe, as the identity) joins a keyring of its own, adds a key to
-    // it, prints the key's id, then runs PROG, which inherits that session keyring.
-    auto attempt = [&](const std::string& out, bool sandboxed) {
-        std::vector<std::string> argv = {probe, "key-add", "bvisor-test", "the-secret"};
-        if (sandboxed) argv.insert(argv.end(), {run, "--rw", s.out, "--"});
-        // The key id is only known once key-add printed it: read it from our own keyring
-        // listing instead? No: the workload looks the key up by the id key-add passes.
-        argv.insert(argv.end(), {"/bin/sh", "-c", probe + " key-read \"$KEY\" " + out});
-        return argv;
+    // The caller (the probe, as the identity) joins a keyring of its own, adds a key,
+    // writes its id to a file, then runs a shell that inherits that session keyring and
+    // reads the key, directly or through the sandbox. The key's payload can only reach
+    // the out file through a process that could read it.
+    std::string id = s.out + "/id";
+    auto attempt = [&](const std::string& via, const std::string& out) {
+        std::string script = via + probe + " key-read \"$(cat " + id + ")\" " + out;
+        std::vector<std::string> argv = {probe, "key-add", "bvisor-test", "the-secret",
+                                         id,    "/bin/sh", "-c",          script};
+        if (unprivileged && running_as_root())
+            argv.insert(argv.begin(),
+                        {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"});
+        return run_process(argv, user_env());
     };
-    (void)attempt;
-    // key-add prints key=<id> before exec; the workload needs it, so the chain is a
-    // shell that runs key-add twice? Simpler: the workload reads every key id the kernel
-    // gives to the name, through the caller's environment: run it in two steps.
-    std::string denied = s.out + "/denied", allowed = s.out + "/allowed";
-    std::string script_denied = probe + " key-add bvisor-test the-secret /bin/sh -c 'exec " + run +
-                                " --rw " + s.out + " -- " + probe + " key-read $(cat " + s.out +
-                                "/id) " + denied + "'";
-    (void)script_denied;
-    SUCCEED();
+    auto denied = attempt(run + " --rw " + s.out + " -- ", s.out + "/denied");
+    INFO(denied.out << denied.err);
+    CHECK(denied.exit_code == 1);
+    CHECK_FALSE(file_exists(s.out + "/denied"));
+    // Control: the same read outside the sandbox gets the caller's key.
+    auto allowed = attempt("", s.out + "/allowed");
+    CHECK(allowed.exit_code == 0);
+    CHECK(read_file(s.out + "/allowed") == "the-secret");
+}
+
+TEST_CASE("hardening: the transcript and --json-status say what was applied", "[hardening]") {
+    BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock (Linux 5.13+) unavailable");
+    TempDir dir("notes");
+    std::string status = dir / "status.json";
+    auto r = bvisor_run({"--transcript", "--json-status", status, "--", "true"});
+    CHECK(r.exit_code == 0);
+    CHECK_THAT(r.err, ContainsSubstring("\n# hardening session=new keyring=fresh "
+                                        "capabilities=dropped bounding="));
+    auto j = nlohmann::json::parse(read_file(status));
+    CHECK(j["hardening"]["session"] == "new");
+    CHECK(j["hardening"]["keyring"] == "fresh");
+    CHECK(j["hardening"]["capabilities"] == "dropped");
+    CHECK(j["hardening"]["tty_ioctl"] == "denied");
+    CHECK(j["landlock"]["abi"] == std::to_string(landlock_abi()));
+    if (landlock_scopes_available()) {
+        CHECK_THAT(r.err, ContainsSubstring("\n# landlock scopes=abstract_unix,signal\n"));
+        CHECK(j["landlock"]["scopes"] == "abstract_unix,signal");
+        auto relaxed = bvisor_run({"--transcript", "--allow-signals", "--", "true"});
+        CHECK_THAT(relaxed.err, ContainsSubstring("\n# landlock scopes=abstract_unix\n"));
+    } else {
+        CHECK_THAT(r.err, ContainsSubstring("\n# landlock scopes=unavailable abi="));
+    }
+    // An unconfined plan (upstream's behaviour) gets no hardening and says none.
+    Observation u = launch(shell("true").build());
+    CHECK(u.terminal == S::ExecSucceeded);
+    CHECK_FALSE(u.has_note("hardening"));
+    CHECK_FALSE(u.has_note("landlock"));
+}
+
+TEST_CASE("hardening: --strict refuses a kernel without Landlock scopes and names the ABI",
+          "[hardening][scopes]") {
+    BVISOR_REQUIRE_KERNEL_FEATURE(seccomp_available(), "seccomp user notification unavailable");
+    BVISOR_REQUIRE_KERNEL_FEATURE(landlock_scopes_available(),
+                                  "Landlock ABI " << landlock_abi() << " has no scopes (6)");
+    TempDir dir("strict");
+    std::string marker = dir / "ran";
+    // The probe answers the launcher's ABI query with 5 (Linux 6.10: no scopes).
+    auto r = run_process({probe_path(), "landlock-abi", "5", run_tool(), "--strict", "--rw",
+                          dir.path(), "--", "touch", marker},
+                         user_env());
+    CHECK(r.exit_code == 125);
+    CHECK_THAT(r.err, ContainsSubstring("refused (MissingPrimitive): Landlock scopes"));
+    CHECK_THAT(r.err, ContainsSubstring("this kernel has Landlock ABI 5, they need ABI 6"));
+    CHECK_FALSE(file_exists(marker));
+    // Without --strict the same kernel runs it and says the scopes are unavailable.
+    auto lax = run_process({probe_path(), "landlock-abi", "5", run_tool(), "--transcript", "--rw",
+                            dir.path(), "--", "touch", marker},
+                           user_env());
+    CHECK(lax.exit_code == 0);
+    CHECK_THAT(lax.err, ContainsSubstring("# landlock scopes=unavailable abi=5"));
+    CHECK(file_exists(marker));
+    // Control: a kernel with scopes satisfies --strict.
+    ::unlink(marker.c_str());
+    auto ok = run_process({probe_path(), "landlock-abi", "6", run_tool(), "--strict", "--rw",
+                           dir.path(), "--", "touch", marker},
+                          user_env());
+    CHECK(ok.exit_code == 0);
+    CHECK(file_exists(marker));
 }

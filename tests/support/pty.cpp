@@ -72,6 +72,18 @@ void InteractiveShell::type(const std::string& line) {
     }
 }
 
+void InteractiveShell::interrupt() {
+    char c = 0x03; // VINTR in the default termios
+    if (::write(master_, &c, 1) != 1) throw std::runtime_error("write to pty master");
+}
+
+void InteractiveShell::resize(unsigned short rows, unsigned short cols) {
+    winsize w{};
+    w.ws_row = rows;
+    w.ws_col = cols;
+    if (::ioctl(master_, TIOCSWINSZ, &w) != 0) throw std::runtime_error("TIOCSWINSZ");
+}
+
 bool InteractiveShell::wait_for(const std::string& text, size_t from,
                                 std::chrono::milliseconds timeout) {
     auto until = std::chrono::steady_clock::now() + timeout;

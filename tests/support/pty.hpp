@@ -23,6 +23,10 @@ public:
 
     // Types `line` and a newline, as a user would.
     void type(const std::string& line);
+    // Presses Ctrl-C: the terminal sends SIGINT to its foreground process group.
+    void interrupt();
+    // Resizes the window: the terminal sends SIGWINCH to its foreground process group.
+    void resize(unsigned short rows, unsigned short cols);
     // Reads what the terminal shows until `text` appears in it after `from` (an offset
     // into output()); false after `timeout`.
     bool wait_for(const std::string& text, size_t from = 0,
