@@ -8,6 +8,11 @@ one-line reason if not), lists the sources, and writes build.ninja.
 What it is not: a package manager (toolchain/install-deps.sh installs packages) or a
 test runner (tests/run runs the test binaries).
 
+Shape: a Toolchain (toolchain.json plus the compiler's probes), the Sources, and one
+small writer per part of build.ninja (the launcher; each host variant: asan, debug,
+release; fuzz; fuzz-afl; the static tools; the Debian package; the checks and tasks).
+main() calls them in a fixed order, which is the order of build.ninja.
+
 Guarantees:
   * Same inputs give byte-identical output: everything is sorted, nothing records a
     date, the checkout's absolute path or the environment. build.ninja is checked in.
@@ -28,6 +33,7 @@ import tempfile
 ROOT = os.path.dirname(os.path.abspath(__file__))
 BUILD = "build"
 TOOLCHAIN_JSON = "toolchain/toolchain.json"
+MAN = BUILD + "/man/bvisor-run.1"
 
 # Directories whose listing decides the build graph: adding or removing a source
 # file changes the directory's mtime, and ninja then re-runs configure.
@@ -182,6 +188,11 @@ HOST_PROBE = r"""
 int bvisor_host_probe() { return nlohmann::json::parse("1").get<int>(); }
 """
 
+STATIC_PROBE = r"""
+#include <string>
+int main(int argc, char**) { return static_cast<int>(std::string(static_cast<size_t>(argc), 'x').size()) - 1; }
+"""
+
 FUZZ_PROBE = r"""
 #include <stddef.h>
 #include <stdint.h>
@@ -213,120 +224,138 @@ def write_check_kernels(n, inputs):
         "command": "python3 tests/kernels/check-kernels.py", "description": "CHECK-KERNELS"})
 
 
-def main():
-    ap = argparse.ArgumentParser(description="Probe the toolchain and write build.ninja.")
-    ap.add_argument("--cxx", default=None, help="C++ compiler (default: from toolchain.json)")
-    args = ap.parse_args()
-    configure_args = sys.argv[1:]
+class Sources:
+    """Every source list the build graph is made of (sorted, relative to the checkout)."""
 
-    with open(os.path.join(ROOT, TOOLCHAIN_JSON)) as f:
-        tc = json.load(f)
-    with open(os.path.join(ROOT, "host/include/bvisor/version.hpp")) as f:
-        m = re.search(r'kVersion = "([^"]+)"', f.read())
-    if not m:
-        fail("host/include/bvisor/version.hpp has no kVersion")
-    version = m.group(1)
-    cxx = args.cxx or tc["cxx"]
+    def __init__(self):
+        self.codec = listdir("codec", ".cpp")
+        self.launcher = listdir("launcher", ".cpp") + listdir("launcher/sys", ".cpp")
+        self.hostlib = listdir("host/lib", ".cpp")
+        self.tools = listdir("host/tools", ".cpp")
+        self.support = listdir("tests/support", ".cpp")
+        self.unit = listdir("tests/unit", ".cpp")
+        self.integration = listdir("tests/integration", ".cpp")
+        self.probe = listdir("tests/probe", ".cpp")
+        fuzz = listdir("tests/fuzz", ".cpp")
+        # nop_static.cpp is the bench's static no-op workload, built like the launcher.
+        self.bench = [s for s in listdir("tests/bench", ".cpp") if not s.endswith("nop_static.cpp")]
+        self.fuzz_entries = [s for s in fuzz if s.endswith("_fuzz.cpp")]
+        self.fuzz_targets = [s for s in fuzz if not s.endswith("_fuzz.cpp")]
 
-    rc, resource_dir = run([cxx, "-print-resource-dir"])
-    if rc != 0:
-        fail("%s not found or not clang (needed: -print-resource-dir): %s"
-             % (cxx, first_error_line(resource_dir)))
-    resource_dir = resource_dir.strip()
 
-    musl = tc["musl"]
-    for p in [musl["include"], musl["lib"]] + list(tc["uapi_shim"][k] for k in ("linux", "asm", "asm-generic")):
-        if not os.path.isdir(p):
-            fail("missing %s (install the build packages: toolchain/install-deps.sh)" % p)
+# --------------------------------------------------------------------------- toolchain
+class Toolchain:
+    """toolchain/toolchain.json plus what configure derives from it and the compiler."""
 
-    warnings = tc["warnings"]
-    codec_warnings = tc["codec_warnings"]
-    kinc = BUILD + "/kinc"
+    def __init__(self, cxx_override):
+        with open(os.path.join(ROOT, TOOLCHAIN_JSON)) as f:
+            tc = json.load(f)
+        with open(os.path.join(ROOT, "host/include/bvisor/version.hpp")) as f:
+            m = re.search(r'kVersion = "([^"]+)"', f.read())
+        if not m:
+            fail("host/include/bvisor/version.hpp has no kVersion")
+        self.tc = tc
+        self.version = m.group(1)
+        self.cxx = cxx_override or tc["cxx"]
 
-    def subst(flags, root):
-        return [f.replace("${root}", root) for f in flags]
+        rc, resource_dir = run([self.cxx, "-print-resource-dir"])
+        if rc != 0:
+            fail("%s not found or not clang (needed: -print-resource-dir): %s"
+                 % (self.cxx, first_error_line(resource_dir)))
+        resource_dir = resource_dir.strip()
 
-    L = tc["launcher"]
-    launcher_cxxflags = (L["cxxflags"] + ["-isystem", musl["include"], "-isystem",
-                         resource_dir + "/include", "-idirafter", kinc] + warnings)
-    builtins = resource_dir + "/" + L["builtins"]
-    crt_begin = [musl["lib"] + "/" + c for c in musl["crt_static"]]
-    crt_end = [musl["lib"] + "/" + c for c in musl["crt_end"]]
-    libc = musl["lib"] + "/" + musl["libc"]
+        musl = tc["musl"]
+        for p in [musl["include"], musl["lib"]] + list(tc["uapi_shim"][k] for k in ("linux", "asm", "asm-generic")):
+            if not os.path.isdir(p):
+                fail("missing %s (install the build packages: toolchain/install-deps.sh)" % p)
 
-    H = tc["host"]
-    host_cxxflags = H["cxxflags"] + warnings
-    variants = tc["variants"]
-    F = tc["fuzz"]
-    A = tc["afl"]
+        self.warnings = tc["warnings"]
+        self.codec_warnings = tc["codec_warnings"]
+        self.kinc = BUILD + "/kinc"
+        self.L = tc["launcher"]
+        self.launcher_cxxflags = (self.L["cxxflags"] + ["-isystem", musl["include"], "-isystem",
+                                  resource_dir + "/include", "-idirafter", self.kinc] + self.warnings)
+        self.builtins = resource_dir + "/" + self.L["builtins"]
+        self.crt_begin = [musl["lib"] + "/" + c for c in musl["crt_static"]]
+        self.crt_end = [musl["lib"] + "/" + c for c in musl["crt_end"]]
+        self.libc = musl["lib"] + "/" + musl["libc"]
+        self.host_cxxflags = tc["host"]["cxxflags"] + self.warnings
+        self.variants = tc["variants"]
+        self.S = tc["static_tools"]
+        self.F = tc["fuzz"]
+        self.A = tc["afl"]
 
-    # Probe every required flag with the real compiler, in a scratch directory.
-    with tempfile.TemporaryDirectory() as tmp:
-        shim = os.path.join(tmp, "kinc")
-        os.mkdir(shim)
-        for name in ("linux", "asm", "asm-generic"):
-            os.symlink(tc["uapi_shim"][name], os.path.join(shim, name))
-        probe_lflags = [f if f != kinc else shim for f in subst(launcher_cxxflags, ROOT)]
-        probe_flags("launcher", cxx, probe_lflags + codec_warnings, LAUNCHER_PROBE, tmp,
-                    lambda o, e: [cxx] + L["ldflags"] + crt_begin + [o, libc, builtins] + crt_end
-                    + ["-o", e])
-        for name, v in sorted(variants.items()):
-            probe_flags("host/" + name, cxx, subst(host_cxxflags + v["cxxflags"], ROOT), HOST_PROBE,
-                        tmp)
-        probe_flags("fuzz", cxx, subst(F["cxxflags"], ROOT), FUZZ_PROBE, tmp,
-                    lambda o, e: [cxx] + F["ldflags"] + [o, "-o", e])
-    for lib in tc["catch2"]["libs"]:
-        if not os.path.exists(lib):
-            fail("missing %s (Catch2 v3: toolchain/install-deps.sh)" % lib)
+    def probe(self):
+        """Compiles (and links) a probe with every required flag set, in a scratch
+        directory; fails configure with one line naming the first rejected flag."""
+        cxx, tc, L, F = self.cxx, self.tc, self.L, self.F
 
-    # ---------------------------------------------------------------- sources
-    codec_srcs = listdir("codec", ".cpp")
-    launcher_srcs = listdir("launcher", ".cpp") + listdir("launcher/sys", ".cpp")
-    hostlib_srcs = listdir("host/lib", ".cpp")
-    tool_srcs = listdir("host/tools", ".cpp")
-    support_srcs = listdir("tests/support", ".cpp")
-    unit_srcs = listdir("tests/unit", ".cpp")
-    integration_srcs = listdir("tests/integration", ".cpp")
-    probe_srcs = listdir("tests/probe", ".cpp")
-    fuzz_srcs = listdir("tests/fuzz", ".cpp")
-    # nop_static.cpp is the bench's static no-op workload, built like the launcher.
-    bench_srcs = [s for s in listdir("tests/bench", ".cpp") if not s.endswith("nop_static.cpp")]
-    fuzz_entries = [s for s in fuzz_srcs if s.endswith("_fuzz.cpp")]
-    fuzz_targets = [s for s in fuzz_srcs if not s.endswith("_fuzz.cpp")]
+        def subst(flags, root):
+            return [f.replace("${root}", root) for f in flags]
 
-    n = Ninja()
+        with tempfile.TemporaryDirectory() as tmp:
+            shim = os.path.join(tmp, "kinc")
+            os.mkdir(shim)
+            for name in ("linux", "asm", "asm-generic"):
+                os.symlink(tc["uapi_shim"][name], os.path.join(shim, name))
+            probe_lflags = [f if f != self.kinc else shim for f in subst(self.launcher_cxxflags, ROOT)]
+            probe_flags("launcher", cxx, probe_lflags + self.codec_warnings, LAUNCHER_PROBE, tmp,
+                        lambda o, e: [cxx] + L["ldflags"] + self.crt_begin + [o, self.libc, self.builtins]
+                        + self.crt_end + ["-o", e])
+            for name, v in sorted(self.variants.items()):
+                probe_flags("host/" + name, cxx, subst(self.host_cxxflags + v["cxxflags"], ROOT),
+                            HOST_PROBE, tmp)
+            probe_flags("static tools", cxx,
+                        subst(self.host_cxxflags + self.variants["release"]["cxxflags"], ROOT),
+                        STATIC_PROBE, tmp, lambda o, e: [cxx] + self.S["ldflags"] + [o, "-o", e])
+            probe_flags("fuzz", cxx, subst(F["cxxflags"], ROOT), FUZZ_PROBE, tmp,
+                        lambda o, e: [cxx] + F["ldflags"] + [o, "-o", e])
+        for lib in tc["catch2"]["libs"]:
+            if not os.path.exists(lib):
+                fail("missing %s (Catch2 v3: toolchain/install-deps.sh)" % lib)
+
+
+# --------------------------------------------------------------------------- the graph
+# Each writer below adds one part of build.ninja to `n` and returns the targets other
+# parts depend on. main() calls them in a fixed order: the order of build.ninja.
+
+def flags(lst):
+    return " ".join(lst).replace("-ffile-prefix-map=${root}=.", "$root_map")
+
+
+def write_variables(n, t, configure_args):
     n.comment("Generated by configure.py from toolchain/toolchain.json. Do not edit: edit those")
     n.comment("and run ./configure.py (ninja re-runs it when they change).")
-    n.comment("Toolchain: " + tc["toolchain_version"])
+    n.comment("Toolchain: " + t.tc["toolchain_version"])
     n.newline()
     n.variable("ninja_required_version", "1.10")
     n.variable("configure_args", " ".join(configure_args))
-    n.variable("cxx", cxx)
+    n.variable("cxx", t.cxx)
     n.variable("root_map", "-ffile-prefix-map=$$(pwd)=.")
     n.newline()
 
-    def flags(lst):
-        return " ".join(lst).replace("-ffile-prefix-map=${root}=.", "$root_map")
-
     n.comment("--- flags")
-    n.variable("launcher_cxxflags", flags(launcher_cxxflags))
-    n.variable("launcher_ldflags", flags(L["ldflags"]))
-    n.variable("launcher_crt_begin", " ".join(crt_begin))
-    n.variable("launcher_libs", " ".join([libc, builtins] + crt_end))
-    n.variable("codec_warnings", " ".join(codec_warnings))
-    n.variable("host_cxxflags", flags(host_cxxflags))
-    for name, v in sorted(variants.items()):
+    n.variable("launcher_cxxflags", flags(t.launcher_cxxflags))
+    n.variable("launcher_ldflags", flags(t.L["ldflags"]))
+    n.variable("launcher_crt_begin", " ".join(t.crt_begin))
+    n.variable("launcher_libs", " ".join([t.libc, t.builtins] + t.crt_end))
+    n.variable("codec_warnings", " ".join(t.codec_warnings))
+    n.variable("host_cxxflags", flags(t.host_cxxflags))
+    for name, v in sorted(t.variants.items()):
         n.variable("%s_cxxflags" % name, flags(v["cxxflags"]))
         n.variable("%s_ldflags" % name, flags(v["ldflags"]))
-    n.variable("fuzz_cxxflags", flags(F["cxxflags"] + warnings))
-    n.variable("fuzz_ldflags", flags(F["ldflags"]))
-    n.variable("afl_cxx", A["cxx"])
-    n.variable("afl_cxxflags", flags(A["cxxflags"] + warnings))
-    n.variable("afl_ldflags", flags(A["ldflags"]))
-    n.variable("afl_driver", A["driver"])
-    n.variable("catch2_libs", " ".join(tc["catch2"]["libs"]))
+    n.variable("static_ldflags", flags(t.S["ldflags"]))
+    n.variable("fuzz_cxxflags", flags(t.F["cxxflags"] + t.warnings))
+    n.variable("fuzz_ldflags", flags(t.F["ldflags"]))
+    n.variable("afl_cxx", t.A["cxx"])
+    n.variable("afl_cxxflags", flags(t.A["cxxflags"] + t.warnings))
+    n.variable("afl_ldflags", flags(t.A["ldflags"]))
+    n.variable("afl_driver", t.A["driver"])
+    n.variable("catch2_libs", " ".join(t.tc["catch2"]["libs"]))
     n.newline()
 
+
+def write_rules(n, t):
     n.comment("--- rules")
     n.rule("configure", "python3 configure.py $configure_args", "CONFIGURE", generator=True,
            pool="console")
@@ -338,12 +367,15 @@ def main():
            "$cxx $launcher_ldflags $launcher_crt_begin $in $launcher_libs -o $out",
            "LINK(launcher) $out")
     n.rule("check_launcher", "toolchain/check-launcher.sh $in $out", "CHECK $out")
-    for name in sorted(variants):
+    for name in sorted(t.variants):
         n.rule("cxx_" + name,
                "$cxx $host_cxxflags $%s_cxxflags $extra -MD -MF $out.d -c $in -o $out" % name,
                "CXX(%s) $in" % name, depfile="$out.d", deps="gcc")
         n.rule("link_" + name, "$cxx $%s_ldflags $in $libs -o $out" % name,
                "LINK(%s) $out" % name)
+    n.rule("link_static", "$cxx $static_ldflags $in -o $out", "LINK(static) $out")
+    n.rule("check_static", "toolchain/check-static.sh $in $out", "CHECK $out")
+    n.rule("strip", "strip -o $out $in", "STRIP $out")
     n.rule("cxx_fuzz", "$cxx $fuzz_cxxflags $extra -MD -MF $out.d -c $in -o $out",
            "CXX(fuzz) $in", depfile="$out.d", deps="gcc")
     n.rule("link_fuzz", "$cxx $fuzz_ldflags $in $libs -o $out", "LINK(fuzz) $out")
@@ -354,153 +386,239 @@ def main():
            "LINK(afl) $out")
     n.rule("ar", "rm -f $out && ar crsD $out $in", "AR $out")
     n.rule("lint", "toolchain/lint.sh && touch $out", "LINT")
-    n.rule("man", "python3 toolchain/mkman.py $in %s $out" % version, "MAN $out")
+    n.rule("man", "python3 toolchain/mkman.py $in %s $out" % t.version, "MAN $out")
+    n.rule("mkdeb", "toolchain/mkdeb.sh $out", "DEB $out")
+    # lintian's findings are printed on every run, and an error (not a warning) fails.
+    # TMPDIR: lintian 2.116 leaves its mldbm-elf-* cache files behind in the temp dir.
+    n.rule("lintian", "rm -rf $tmp && mkdir -p $tmp && TMPDIR=$$PWD/$tmp "
+           "lintian --fail-on error $in >$out.tmp 2>&1 || { cat $out.tmp; exit 1; }; "
+           "mv $out.tmp $out && cat $out", "LINTIAN $in")
     n.rule("run", "$command", "$description", pool="console")
     n.newline()
 
-    # ---------------------------------------------------------------- regeneration
+
+def write_regeneration(n, t):
     n.comment("--- regeneration")
     # Only directories that exist: git does not keep empty ones in a fresh clone.
     watched = [d for d in SOURCE_DIRS if os.path.isdir(os.path.join(ROOT, d))]
-    n.build("build.ninja", "configure", implicit=["configure.py", TOOLCHAIN_JSON] + watched)
+    # version.hpp: the version is baked into the man rule and the package's file name.
+    n.build("build.ninja", "configure",
+            implicit=["configure.py", TOOLCHAIN_JSON, "host/include/bvisor/version.hpp"] + watched)
     n.newline()
-    n.build(kinc + "/.stamp", "kinc", implicit=["toolchain/make-kinc.sh", TOOLCHAIN_JSON],
-            variables={"out_dir": kinc})
+    n.build(t.kinc + "/.stamp", "kinc", implicit=["toolchain/make-kinc.sh", TOOLCHAIN_JSON],
+            variables={"out_dir": t.kinc})
     n.newline()
 
-    # ---------------------------------------------------------------- launcher
+
+def launcher(n, t, s):
+    """The static launcher, the bench's static no-op, and the test-hooks launcher.
+    Returns the two checked launchers."""
     n.comment("--- the static launcher (musl, freestanding C++)")
 
-    def launcher_objs(vdir, extra):
-        objs = []
-        for src in launcher_srcs + codec_srcs:
+    def objs(vdir, extra):
+        out = []
+        for src in s.launcher + s.codec:
             o = obj_of(vdir, src)
             ex = extra + (" $codec_warnings" if src.startswith("codec/") else "")
-            n.build(o, "cxx_launcher", src, order_only=[kinc + "/.stamp"],
+            n.build(o, "cxx_launcher", src, order_only=[t.kinc + "/.stamp"],
                     variables={"extra": ex.strip()} if ex.strip() else None)
-            objs.append(o)
-        return objs
+            out.append(o)
+        return out
 
-    lobjs = launcher_objs("launcher", "")
-    n.build(BUILD + "/launcher/bvisor-linux-launcher.unchecked", "link_launcher", lobjs)
-    n.build(BUILD + "/bin/bvisor-linux-launcher", "check_launcher",
-            BUILD + "/launcher/bvisor-linux-launcher.unchecked",
-            implicit=["toolchain/check-launcher.sh"])
+    def checked(vdir, objects, out):
+        unchecked = "%s/%s/bvisor-linux-launcher.unchecked" % (BUILD, vdir)
+        n.build(unchecked, "link_launcher", objects)
+        n.build(out, "check_launcher", unchecked, implicit=["toolchain/check-launcher.sh"])
+
+    launcher_bin = BUILD + "/bin/bvisor-linux-launcher"
+    checked("launcher", objs("launcher", ""), launcher_bin)
     # A static do-nothing program built exactly like the launcher: the bench's floor for
     # "exec one small static binary", with and without the launcher in front of it.
     nop_src = "tests/bench/nop_static.cpp"
     if os.path.exists(os.path.join(ROOT, nop_src)):
         nop_obj = obj_of("launcher", nop_src)
-        n.build(nop_obj, "cxx_launcher", nop_src, order_only=[kinc + "/.stamp"])
+        n.build(nop_obj, "cxx_launcher", nop_src, order_only=[t.kinc + "/.stamp"])
         n.build(BUILD + "/bench/nop-static", "link_launcher", [nop_obj])
-    tobjs = launcher_objs("launcher-testhooks", "-DBVISOR_TEST_HOOKS=1")
-    n.build(BUILD + "/launcher-testhooks/bvisor-linux-launcher.unchecked", "link_launcher",
-            tobjs)
-    n.build(BUILD + "/test/bvisor-linux-launcher-testhooks", "check_launcher",
-            BUILD + "/launcher-testhooks/bvisor-linux-launcher.unchecked",
-            implicit=["toolchain/check-launcher.sh"])
+    testhooks_bin = BUILD + "/test/bvisor-linux-launcher-testhooks"
+    checked("launcher-testhooks", objs("launcher-testhooks", "-DBVISOR_TEST_HOOKS=1"),
+            testhooks_bin)
+    n.newline()
+    return [launcher_bin, testhooks_bin]
+
+
+def host_variant(n, s, name, bindir):
+    """One host build (toolchain.json "variants"): libbvisor.a, the tools, the test
+    probe and the test binary, with the objects they need. Returns its targets; the
+    phony target `name` builds them. The caller adds what only it has and then
+    calls n.newline()."""
+    n.comment("--- host variant: " + name)
+
+    def objs(srcs):
+        out = []
+        for src in srcs:
+            o = obj_of(name, src)
+            n.build(o, "cxx_" + name, src,
+                    variables={"extra": "$codec_warnings"} if src.startswith("codec/") else None)
+            out.append(o)
+        return out
+
+    lib = "%s/%s/libbvisor.a" % (BUILD, name)
+    n.build(lib, "ar", objs(s.codec + s.hostlib))
+    targets = [lib]
+    for src in s.tools:
+        out = bindir + "/" + os.path.splitext(os.path.basename(src))[0]
+        n.build(out, "link_" + name, objs([src]) + [lib])
+        targets.append(out)
+    if s.probe:
+        out = bindir + "/bvisor-test-probe"
+        n.build(out, "link_" + name, objs(s.probe))
+        targets.append(out)
+    test_objs = objs(s.support + s.unit + s.integration + s.fuzz_targets)
+    if test_objs:
+        out = bindir + "/bvisor-tests"
+        n.build(out, "link_" + name, test_objs + [lib], variables={"libs": "$catch2_libs"})
+        targets.append(out)
+    return targets, objs
+
+
+def asan(n, s):
+    """ASan + UBSan build of the host library, tools and tests (build/asan/bin)."""
+    targets, _ = host_variant(n, s, "asan", BUILD + "/asan/bin")
+    n.build("asan", "phony", targets)
+    n.newline()
+    return targets
+
+
+def debug(n, s):
+    """-O0 -g build of the host library, tools and tests (build/debug/bin)."""
+    targets, _ = host_variant(n, s, "debug", BUILD + "/debug/bin")
+    n.build("debug", "phony", targets)
+    n.newline()
+    return targets
+
+
+def release(n, s):
+    """The default host build (build/bin, beside the launcher), plus the bench."""
+    targets, objs = host_variant(n, s, "release", BUILD + "/bin")
+    if s.bench:
+        out = BUILD + "/bin/bvisor-bench"
+        # The bench reuses the tests' kernel probes (already compiled for the tests).
+        n.build(out, "link_release",
+                objs(s.bench) + [obj_of("release", "tests/support/kernel.cpp"),
+                                 BUILD + "/release/libbvisor.a"])
+        targets.append(out)
+    n.build("release", "phony", targets)
+    n.newline()
+    return targets
+
+
+# One writer per entry of toolchain.json "variants", called in sorted order.
+HOST_VARIANTS = {"asan": asan, "debug": debug, "release": release}
+
+
+def fuzz_engine(n, s, vdir, cxx_rule, link_rule):
+    """Objects and one binary per fuzz entry point for one engine; returns the binaries."""
+    lib_objs = []
+    for src in s.codec + s.hostlib + s.fuzz_targets:
+        o = obj_of(vdir, src)
+        n.build(o, cxx_rule, src)
+        lib_objs.append(o)
+    bins = []
+    for src in s.fuzz_entries:
+        o = obj_of(vdir, src)
+        n.build(o, cxx_rule, src)
+        out = "%s/%s/%s" % (BUILD, vdir, os.path.splitext(os.path.basename(src))[0])
+        n.build(out, link_rule, [o] + lib_objs)
+        bins.append(out)
+    return bins
+
+
+def fuzz(n, s):
+    """libFuzzer binaries (build/fuzz/), part of the default build."""
+    n.comment("--- libFuzzer targets (clang, ASan + UBSan)")
+    bins = fuzz_engine(n, s, "fuzz", "cxx_fuzz", "link_fuzz")
+    n.build("fuzz", "phony", bins)
+    n.newline()
+    return bins
+
+
+def fuzz_afl(n, s):
+    """AFL++ harnesses (build/fuzz-afl/), only for `ninja fuzz-afl`."""
+    # Always written, whether or not afl++ is installed (build.ninja must not depend
+    # on it), and kept out of `default`, `all` and `check`: only `ninja fuzz-afl`
+    # needs afl-clang-fast++.
+    n.comment("--- AFL++ harnesses for the same targets (afl-clang-fast++, ASan + UBSan,")
+    n.comment("--- libAFLDriver.a calls LLVMFuzzerTestOneInput); not in default, all or check")
+    n.build("fuzz-afl", "phony", fuzz_engine(n, s, "fuzz-afl", "cxx_afl", "link_afl"))
     n.newline()
 
-    # ---------------------------------------------------------------- host variants
-    variant_targets = {}
-    for name in sorted(variants):
-        n.comment("--- host variant: " + name)
-        vdir = name
-        bindir = BUILD + "/bin" if name == "release" else "%s/%s/bin" % (BUILD, name)
 
-        def objs_for(srcs, extra=""):
-            out = []
-            for src in srcs:
-                o = obj_of(vdir, src)
-                ex = extra
-                if src.startswith("codec/"):
-                    ex = (ex + " $codec_warnings").strip()
-                n.build(o, "cxx_" + name, src, variables={"extra": ex} if ex else None)
-                out.append(o)
-            return out
+def static_tools(n, s, launcher_bin):
+    """bvisor-run and bvisor-plan linked -static from the release objects, each gated by
+    toolchain/check-static.sh, beside a stripped copy of the launcher (build/static/bin):
+    the release artifact for images without a libc. Returns the three files."""
+    n.comment("--- static tools: no libc needed at run time (build/static/bin)")
+    bindir = BUILD + "/static/bin"
+    targets = []
+    for src in s.tools:
+        prog = os.path.splitext(os.path.basename(src))[0]
+        unchecked = "%s/static/%s.unchecked" % (BUILD, prog)
+        n.build(unchecked, "link_static", [obj_of("release", src), BUILD + "/release/libbvisor.a"])
+        n.build(bindir + "/" + prog, "check_static", unchecked,
+                implicit=["toolchain/check-static.sh"])
+        targets.append(bindir + "/" + prog)
+    # bvisor-run looks for the launcher beside itself. Stripped, like the tools here.
+    n.build(bindir + "/bvisor-linux-launcher", "strip", launcher_bin)
+    targets.append(bindir + "/bvisor-linux-launcher")
+    n.build("static", "phony", targets)
+    n.newline()
+    return targets
 
-        lib = "%s/%s/libbvisor.a" % (BUILD, vdir)
-        n.build(lib, "ar", objs_for(codec_srcs + hostlib_srcs))
-        targets = [lib]
-        for src in tool_srcs:
-            prog = os.path.splitext(os.path.basename(src))[0]
-            out = bindir + "/" + prog
-            n.build(out, "link_" + name, objs_for([src]) + [lib])
-            targets.append(out)
-        if probe_srcs:
-            out = bindir + "/bvisor-test-probe"
-            n.build(out, "link_" + name, objs_for(probe_srcs))
-            targets.append(out)
-        test_objs = objs_for(support_srcs + unit_srcs + integration_srcs + fuzz_targets)
-        if test_objs:
-            out = bindir + "/bvisor-tests"
-            n.build(out, "link_" + name, test_objs + [lib], variables={"libs": "$catch2_libs"})
-            targets.append(out)
-        if bench_srcs and name == "release":
-            out = bindir + "/bvisor-bench"
-            # The bench reuses the tests' kernel probes (already compiled for the tests).
-            n.build(out, "link_" + name, objs_for(bench_srcs) + [obj_of(vdir, "tests/support/kernel.cpp"), lib])
-            targets.append(out)
-        n.build(name, "phony", targets)
-        variant_targets[name] = targets
-        n.newline()
 
-    # ---------------------------------------------------------------- fuzz
-    def fuzz_engine(vdir, cxx_rule, link_rule):
-        """Objects and one binary per fuzz entry point for one engine; returns the binaries."""
-        lib_objs = []
-        for src in codec_srcs + hostlib_srcs + fuzz_targets:
-            o = obj_of(vdir, src)
-            n.build(o, cxx_rule, src)
-            lib_objs.append(o)
-        bins = []
-        for src in fuzz_entries:
-            o = obj_of(vdir, src)
-            n.build(o, cxx_rule, src)
-            out = "%s/%s/%s" % (BUILD, vdir, os.path.splitext(os.path.basename(src))[0])
-            n.build(out, link_rule, [o] + lib_objs)
-            bins.append(out)
-        return bins
+def deb(n, t, s, launcher_bin):
+    """build/deb/bvisor_VERSION_amd64.deb from the installed tree (toolchain/mkdeb.sh),
+    then lintian on it. Returns the package and lintian's report."""
+    n.comment("--- the Debian package (ninja deb)")
+    package = "%s/deb/bvisor_%s_amd64.deb" % (BUILD, t.version)
+    installed = ([launcher_bin, BUILD + "/release/libbvisor.a", MAN]
+                 + [BUILD + "/bin/" + os.path.splitext(os.path.basename(p))[0] for p in s.tools]
+                 + listdir("host/include/bvisor", ".hpp") + listdir("codec", ".h")
+                 + ["README.md", "docs/PROTOCOL.md"])
+    n.build(package, "mkdeb", implicit=installed + [
+        "toolchain/install.sh", "toolchain/mkdeb.sh", "packaging/changelog", "packaging/control",
+        "packaging/copyright", "packaging/lintian-overrides"])
+    report = BUILD + "/deb/lintian.txt"
+    n.build(report, "lintian", package, variables={"tmp": BUILD + "/deb/lintian-tmp"})
+    n.build("deb", "phony", [package, report])
+    n.newline()
+    return [package, report]
 
-    fuzz_bins = []
-    if fuzz_entries:
-        n.comment("--- libFuzzer targets (clang, ASan + UBSan)")
-        fuzz_bins = fuzz_engine("fuzz", "cxx_fuzz", "link_fuzz")
-        n.build("fuzz", "phony", fuzz_bins)
-        n.newline()
 
-        # Always written, whether or not afl++ is installed (build.ninja must not depend
-        # on it), and kept out of `default`, `all` and `check`: only `ninja fuzz-afl`
-        # needs afl-clang-fast++.
-        n.comment("--- AFL++ harnesses for the same targets (afl-clang-fast++, ASan + UBSan,")
-        n.comment("--- libAFLDriver.a calls LLVMFuzzerTestOneInput); not in default, all or check")
-        n.build("fuzz-afl", "phony", fuzz_engine("fuzz-afl", "cxx_afl", "link_afl"))
-        n.newline()
-
-    # ---------------------------------------------------------------- checks
+def checks_and_tasks(n, s, launchers, variant_targets, fuzz_bins, shipped):
+    """lint, check, demo, the man page, install, bench, repro, all and the default.
+    `shipped`: the static tools and the package, which check tests too."""
     n.comment("--- lint, tests, docs, install")
-    man = BUILD + "/man/bvisor-run.1"
+    man = MAN
     lint_stamp = BUILD + "/lint.stamp"
     all_sources = sorted(set(f for d in SOURCE_DIRS for ext in (".cpp", ".h", ".hpp") for f in listdir(d, ext)))
     n.build(lint_stamp, "lint", implicit=["toolchain/lint.sh", ".clang-format"] + all_sources)
     n.build("lint", "phony", lint_stamp)
-    launchers = [BUILD + "/bin/bvisor-linux-launcher", BUILD + "/test/bvisor-linux-launcher-testhooks"]
-    release = variant_targets.get("release", [])
-    asan = variant_targets.get("asan", [])
-    check_inputs = launchers + release + asan + [lint_stamp, man]
+    release_targets = variant_targets.get("release", [])
+    asan_targets = variant_targets.get("asan", [])
+    check_inputs = launchers + release_targets + asan_targets + shipped + [lint_stamp, man]
     n.build("check", "run", implicit=check_inputs + ["tests/run"], variables={
         "command": "python3 tests/run %s/bin/bvisor-tests '%s/asan/bin/bvisor-tests [unit] "
                    "--allow-running-no-tests'" % (BUILD, BUILD),
         "description": "CHECK"})
     n.build("launchers", "phony", launchers)
-    write_check_kernels(n, launchers + release + [man])
-    n.build("demo", "run", implicit=launchers + release + ["host/tools/demo.sh"], variables={
+    write_check_kernels(n, launchers + release_targets + [man])
+    n.build("demo", "run", implicit=launchers + release_targets + ["host/tools/demo.sh"], variables={
         "command": "host/tools/demo.sh %s/bin" % BUILD, "description": "DEMO"})
     n.build(man, "man", "docs/bvisor-run.1.md", implicit=["toolchain/mkman.py", "host/include/bvisor/version.hpp"])
-    n.build("install", "run", implicit=launchers + release + [man, "toolchain/install.sh"], variables={
+    n.build("install", "run", implicit=launchers + release_targets + [man, "toolchain/install.sh"], variables={
         "command": "toolchain/install.sh", "description": "INSTALL (PREFIX=$${PREFIX:-/usr/local} DESTDIR=$${DESTDIR})"})
-    if bench_srcs:
-        n.build("bench", "run", implicit=launchers + release + [BUILD + "/bench/nop-static"], variables={
+    if s.bench:
+        n.build("bench", "run", implicit=launchers + release_targets + [BUILD + "/bench/nop-static"], variables={
             "command": "%s/bin/bvisor-bench --launcher %s/bin/bvisor-linux-launcher"
                        " --nop %s/bench/nop-static --out %s/bench/BENCHMARKS.md"
                        % (BUILD, BUILD, BUILD, BUILD),
@@ -508,18 +626,44 @@ def main():
     n.build("repro", "run", implicit=launchers + ["toolchain/check-repro.sh"], variables={
         "command": "toolchain/check-repro.sh", "description": "REPRO"})
     n.build("all", "phony", launchers + sum((variant_targets[v] for v in sorted(variant_targets)),
-                                            []) + fuzz_bins + [lint_stamp, man])
+                                            []) + fuzz_bins + shipped + [lint_stamp, man])
     n.newline()
-    # The default builds everything: every variant, the fuzzers, the man page, lint.
+    # The default builds everything: every variant, the fuzzers, the static tools, the
+    # package, the man page, lint.
     n.default(["all"])
 
-    text = n.text()
+
+def main():
+    ap = argparse.ArgumentParser(description="Probe the toolchain and write build.ninja.")
+    ap.add_argument("--cxx", default=None, help="C++ compiler (default: from toolchain.json)")
+    args = ap.parse_args()
+
+    t = Toolchain(args.cxx)
+    unknown = sorted(set(t.variants) ^ set(HOST_VARIANTS))
+    if unknown:
+        fail("toolchain.json variants and configure.py's HOST_VARIANTS differ: %s" % ", ".join(unknown))
+    t.probe()
+    s = Sources()
+
+    n = Ninja()
+    write_variables(n, t, sys.argv[1:])
+    write_rules(n, t)
+    write_regeneration(n, t)
+    launchers = launcher(n, t, s)
+    variant_targets = {name: HOST_VARIANTS[name](n, s) for name in sorted(t.variants)}
+    fuzz_bins = []
+    if s.fuzz_entries:
+        fuzz_bins = fuzz(n, s)
+        fuzz_afl(n, s)
+    shipped = static_tools(n, s, launchers[0]) + deb(n, t, s, launchers[0])
+    checks_and_tasks(n, s, launchers, variant_targets, fuzz_bins, shipped)
+
     # Always rewritten (same bytes for same inputs) so its mtime is newer than its inputs.
     with open(os.path.join(ROOT, "build.ninja"), "w") as f:
-        f.write(text)
+        f.write(n.text())
     os.makedirs(os.path.join(ROOT, BUILD), exist_ok=True)
     print("configure.py: wrote build.ninja (launcher: %s static musl; host: %s)"
-          % (cxx, ", ".join(sorted(variants))))
+          % (t.cxx, ", ".join(sorted(t.variants))))
 
 
 if __name__ == "__main__":

@@ -97,7 +97,7 @@ void hardening_note(const HardeningSetup& h, uint64_t keep_capabilities) {
     if (h.keyring) {
         text.append("fresh");
     } else {
-        text.append("unavailable(os error ").append_i64(-h.keyring_probe).append(")");
+        text.append("unavailable keyring_errno=").append_i64(-h.keyring_probe);
     }
     text.append(" capabilities=dropped");
     if (keep_capabilities) {
@@ -109,7 +109,8 @@ void hardening_note(const HardeningSetup& h, uint64_t keep_capabilities) {
             first = false;
         }
     }
-    text.append(h.bounding ? " bounding=dropped" : " bounding=kept(no CAP_SETPCAP)");
+    // kept: no CAP_SETPCAP to change it, and none to use it with (no_new_privs is set).
+    text.append(h.bounding ? " bounding=dropped" : " bounding=kept");
     text.append(h.filter_available ? " tty_ioctl=denied" : " tty_ioctl=unavailable");
     g_transcript.note(text);
 }

@@ -7,7 +7,11 @@
 #   toolchain/install-deps.sh --all      also bench, fuzz and kernels packages
 #   toolchain/install-deps.sh GROUP...   the named groups (build test bench fuzz kernels)
 #
-# Not root: prints the commands it would run and stops (exit 1).
+# Installing needs root. Run as root it installs; run as another user it re-runs
+# itself with sudo when sudo is installed, and otherwise says what to run as root and
+# stops (exit 1). Nothing is elevated when nothing is missing. Root on a bare image
+# (minbase, containers) has no sudo, and needs none: the README runs this script
+# without a `sudo` prefix for that reason.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 list="$here/packages.txt"
@@ -16,7 +20,7 @@ groups="build test"
 if [ "$#" -gt 0 ]; then
     case "$1" in
         --all) groups="build test bench fuzz kernels" ;;
-        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
         *) groups="$*" ;;
     esac
 fi
@@ -67,7 +71,13 @@ fi
 
 if [ "$(id -u)" != 0 ]; then
     echo "install-deps: missing:$missing" >&2
-    echo "install-deps: run as root (e.g. with sudo), or run these yourself:" >&2
+    if command -v sudo >/dev/null 2>&1; then
+        echo "install-deps: not root: re-running with sudo" >&2
+        exec sudo -- "$here/install-deps.sh" "$@"
+    fi
+    echo "install-deps: installing them needs root, and there is no sudo here. As root, run" >&2
+    echo "    $here/install-deps.sh${*:+ $*}" >&2
+    echo "install-deps: or these commands:" >&2
     printf '%s\n' "$cmds" | sed 's/^/    /' >&2
     exit 1
 fi

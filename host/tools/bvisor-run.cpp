@@ -187,11 +187,14 @@ int pending_termination() {
     return 0;
 }
 
-std::string self_dir() {
+// Where the launcher is looked for. Without /proc (an image that does not mount it),
+// argv[0] is the only trace of our path: enough when it names one (/bin/bvisor-run).
+std::string self_dir(const char* argv0) {
     char buf[PATH_MAX];
     ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-    if (n <= 0) return ".";
-    std::string p(buf, static_cast<size_t>(n));
+    std::string p =
+        n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string(argv0 ? argv0 : "");
+    if (p.find('/') == std::string::npos) return ".";
     return p.substr(0, p.rfind('/'));
 }
 
@@ -651,7 +654,7 @@ int main(int argc, char** argv) {
     block_forwarded();
     Options o = parse_args(argc, argv);
     g_status_options = &o;
-    if (o.launcher.empty()) o.launcher = self_dir() + "/bvisor-linux-launcher";
+    if (o.launcher.empty()) o.launcher = self_dir(argv[0]) + "/bvisor-linux-launcher";
     if (!o.dry_run && ::access(o.launcher.c_str(), X_OK) != 0)
         fail(kExitFailed,
              "launcher " + o.launcher + ": " + std::strerror(errno) + " (use --launcher PATH)");

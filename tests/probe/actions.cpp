@@ -6,14 +6,16 @@
 //   truncate PATH                 truncate(2) PATH to 0 bytes (by path)
 //   ftruncate PATH                open(O_RDWR) then ftruncate(2) to 0 bytes (by fd)
 //   rename FROM TO                rename(2)
-//   tiocsti TEXT                  push TEXT into fd 0's terminal input (ioctl TIOCSTI)
+//   tiocsti TEXT                  push TEXT and a newline into fd 0's terminal input
+//                                 (ioctl TIOCSTI), as if typed
 //   tiocsti-wide TEXT             the same with bit 32 set in the request, which the
 //                                 kernel ignores (it reads an unsigned int)
 //   kill PID SIG                  kill(2); PID 0 is the caller's process group
 //   connect-abstract NAME         connect to the abstract unix socket @NAME
 //   key-read ID OUT               keyctl(KEYCTL_READ) key ID; on success write it to OUT
-//   key-add DESC SECRET PROG...   join a new session keyring, add a user key, print
-//                                 `key=<id>`, exec PROG (the key is then ours to inherit)
+//   key-add DESC SECRET IDFILE PROG...
+//                                 join a new session keyring, add a user key, write its
+//                                 id to IDFILE, exec PROG (which inherits the keyring)
 //   mknod PATH                    mknod(2) PATH as a character device 1:3
 //   setcap PATH                   setxattr(2) security.capability (v2, cap_setuid) on PATH
 //   chmod PATH MODE               chmod(2), MODE in octal
@@ -64,9 +66,10 @@ bool write_file(const char* path, const void* data, size_t len) {
 }
 
 int tiocsti(const char* text, unsigned long high_bits) {
-    for (const char* c = text; *c; ++c) {
+    std::string line = std::string(text) + "\n";
+    for (const char& c : line) {
         // Through syscall(2) so the full 64-bit request reaches the kernel unchanged.
-        long r = ::syscall(SYS_ioctl, 0, high_bits | TIOCSTI, c);
+        long r = ::syscall(SYS_ioctl, 0, high_bits | TIOCSTI, &c);
         if (r != 0) return outcome("tiocsti", r);
     }
     return outcome("tiocsti", 0);
@@ -92,14 +95,14 @@ int key_read(long id, const char* out) {
     return outcome("key_read", n);
 }
 
-int key_add(const char* desc, const char* secret, char** prog) {
+int key_add(const char* desc, const char* secret, const char* id_file, char** prog) {
     if (::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, "bvisor-test") < 0)
         return outcome("join_session_keyring", -1);
     long id =
         ::syscall(SYS_add_key, "user", desc, secret, std::strlen(secret), KEY_SPEC_SESSION_KEYRING);
     if (id < 0) return outcome("add_key", -1);
-    std::printf("key=%ld\n", id);
-    std::fflush(stdout);
+    std::string text = std::to_string(id);
+    if (!write_file(id_file, text.data(), text.size())) return outcome("add_key(id file)", -1);
     ::execv(prog[0], prog);
     return outcome("exec", -1);
 }
@@ -146,7 +149,7 @@ int probe_action(int argc, char** argv) {
         return outcome("kill", ::kill(std::atoi(arg(2)), std::atoi(arg(3))));
     if (cmd == "connect-abstract" && argc == 3) return connect_abstract(arg(2));
     if (cmd == "key-read" && argc == 4) return key_read(std::atol(arg(2)), arg(3));
-    if (cmd == "key-add" && argc >= 5) return key_add(arg(2), arg(3), argv + 4);
+    if (cmd == "key-add" && argc >= 6) return key_add(arg(2), arg(3), arg(4), argv + 5);
     if (cmd == "mknod" && argc == 3)
         return outcome("mknod", ::mknod(arg(2), S_IFCHR | 0600, makedev(1, 3)));
     if (cmd == "setcap" && argc == 3) return setcap(arg(2));

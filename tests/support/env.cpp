@@ -1,6 +1,8 @@
 // tests/support/env.cpp: see env.hpp.
 #include "env.hpp"
 
+#include "bvisor/version.hpp"
+
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -41,6 +43,10 @@ std::string source_path(const std::string& relative) {
 std::string launcher_path() { return bin_dir() + "/bvisor-linux-launcher"; }
 std::string testhooks_launcher_path() { return test_dir() + "/bvisor-linux-launcher-testhooks"; }
 std::string tool_path(const std::string& name) { return bin_dir() + "/" + name; }
+std::string static_bin_dir() { return bin_dir() + "/../static/bin"; }
+std::string deb_path() {
+    return bin_dir() + "/../deb/bvisor_" + std::string(bvisor::kVersion) + "_amd64.deb";
+}
 
 bool kernel_features_required() {
     const char* v = std::getenv("BVISOR_REQUIRE_KERNEL_FEATURES");

@@ -21,6 +21,10 @@ std::string source_path(const std::string& relative);
 std::string launcher_path();           // build/bin/bvisor-linux-launcher
 std::string testhooks_launcher_path(); // build/test/bvisor-linux-launcher-testhooks
 std::string tool_path(const std::string& name);
+// The release artifacts beside build/bin: build/static/bin (the static tools and a
+// launcher) and build/deb/bvisor_<version>_amd64.deb.
+std::string static_bin_dir();
+std::string deb_path();
 
 bool kernel_features_required();
 
