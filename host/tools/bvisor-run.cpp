@@ -144,7 +144,14 @@ PrivateTmp g_tmp;
 [[noreturn]] void finish(int code) {
     if (g_tmp.active() && g_tmp.kept())
         std::fprintf(stderr, "bvisor-run: kept TMPDIR %s\n", g_tmp.path().c_str());
-    g_tmp.remove();
+    // A process the workload left running in the background may still be creating
+    // files there: the removal can fail, and a leftover must not be silent.
+    std::string tmp = g_tmp.path();
+    if (!g_tmp.remove())
+        std::fprintf(stderr,
+                     "bvisor-run: could not remove TMPDIR %s (is a process the workload started "
+                     "still using it?)\n",
+                     tmp.c_str());
     std::exit(code);
 }
 
