@@ -33,6 +33,7 @@
 #include "../support/env.hpp"
 #include "../support/kernel.hpp"
 #include "../support/launch.hpp"
+#include "../support/tools.hpp"
 
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/generators/catch_generators.hpp>
@@ -67,12 +68,6 @@ namespace {
 constexpr const char* kPath = "PATH=/usr/local/bin:/usr/bin:/bin";
 constexpr const char* kInstallHint =
     "not installed: `toolchain/install-deps.sh test` installs every program of this table";
-
-// bvisor-run, and the launcher it finds beside itself, where uid 65534 can run them.
-std::string run_tool() {
-    reachable_copy(launcher_path());
-    return reachable_copy(tool_path("bvisor-run"));
-}
 
 // argv run as `who`: through setpriv to uid/gid 65534 without groups when the tests
 // run as root; as the tests' own identity otherwise.
@@ -109,11 +104,12 @@ std::string memfd_text(int fd) {
 
 // A process started in `cwd` with stdin /dev/null and stdout and stderr in memfds:
 // unlike pipes they never fill up, so the test can wait for the exit without reading,
-// and can signal the process while it runs.
+// and can signal the process while it runs. `own_group`: it leads a new process group,
+// as a shell's foreground job does (so that Ctrl-C can be had with kill(-pid, SIGINT)).
 class Started {
 public:
     Started(const std::vector<std::string>& argv, const std::vector<std::string>& envp,
-            const std::string& cwd) {
+            const std::string& cwd, bool own_group = false) {
         out_ = ::memfd_create("stdout", MFD_CLOEXEC);
         err_ = ::memfd_create("stderr", MFD_CLOEXEC);
         int in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -133,7 +129,14 @@ public:
         for (const auto& e : envp)
             ev.push_back(const_cast<char*>(e.c_str()));
         ev.push_back(nullptr);
-        int rc = ::posix_spawn(&pid_, av[0], &fa, nullptr, av.data(), ev.data());
+        posix_spawnattr_t attr;
+        posix_spawnattr_init(&attr);
+        if (own_group) {
+            posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+            posix_spawnattr_setpgroup(&attr, 0);
+        }
+        int rc = ::posix_spawn(&pid_, av[0], &fa, &attr, av.data(), ev.data());
+        posix_spawnattr_destroy(&attr);
         posix_spawn_file_actions_destroy(&fa);
         ::close(in);
         if (rc != 0) {
@@ -191,23 +194,18 @@ Outcome run(const Who& who, const std::vector<std::string>& argv, const std::str
     return Started(as_who(who, argv), envp, cwd).wait();
 }
 
-// The caller's environment for bvisor-run: what a user's shell would have, with
-// TMPDIR set to a base of the test's own when given (then the private TMPDIR is made
-// there, where a leftover cannot hide among other processes' files in /tmp).
-std::vector<std::string> run_env(const std::string& tmp_base) {
-    std::vector<std::string> env = {kPath, "HOME=/nonexistent", "LANG=C.UTF-8"};
-    if (!tmp_base.empty()) env.push_back("TMPDIR=" + tmp_base);
-    return env;
+// bvisor-run's environment: a user's (tools.hpp), with TMPDIR set to a base of the
+// test's own when given. The private TMPDIR is then made there, where a leftover
+// cannot hide among other processes' files in /tmp.
+std::vector<std::string> tmp_env(const std::string& tmp_base) {
+    return user_env(tmp_base.empty() ? std::vector<std::string>{}
+                                     : std::vector<std::string>{"TMPDIR=" + tmp_base});
 }
 
-std::vector<std::string> tool_argv(std::vector<std::string> args) {
-    args.insert(args.begin(), run_tool());
-    return args;
-}
-
-Outcome bvisor_run(const Who& who, const std::string& cwd, const std::vector<std::string>& args,
-                   const std::string& tmp_base = "") {
-    return run(who, tool_argv(args), cwd, run_env(tmp_base));
+// bvisor-run ARGS as `who`, in `cwd`, to the end.
+Outcome confined(const Who& who, const std::string& cwd, const std::vector<std::string>& args,
+                 const std::string& tmp_base = "") {
+    return Started(bvisor_run_argv(args, who.unprivileged), tmp_env(tmp_base), cwd).wait();
 }
 
 // Makes `path` and everything beneath it belong to the identity.
@@ -556,7 +554,7 @@ TEST_CASE("everyday programs run under bvisor-run with their natural command lin
     SECTION("the natural command line works") {
         WorkDir w(who, row.files);
         TmpBase base(who);
-        Outcome r = bvisor_run(who, w / row.cwd, expand(row.args, w.path()), base.path());
+        Outcome r = confined(who, w / row.cwd, expand(row.args, w.path()), base.path());
         INFO("stdout: " << r.out << "\nstderr: " << r.err);
         row.works(r, w);
         CHECK(entries(base.path()).empty()); // its private TMPDIR is gone
@@ -564,7 +562,7 @@ TEST_CASE("everyday programs run under bvisor-run with their natural command lin
     SECTION("the control: one root it needs withheld, it fails") {
         WorkDir w(who, row.files);
         TmpBase base(who);
-        Outcome r = bvisor_run(who, w / row.cwd, expand(row.denied, w.path()), base.path());
+        Outcome r = confined(who, w / row.cwd, expand(row.denied, w.path()), base.path());
         INFO("stdout: " << r.out << "\nstderr: " << r.err);
         row.fails(r, w);
         CHECK(entries(base.path()).empty());
@@ -603,8 +601,8 @@ TEST_CASE("bvisor-run --keep-tmp keeps the private TMPDIR with what the workload
     // --keep-tmp, which is also the control: the workload did leave all of that.
     TmpBase kept_base(who);
     Outcome k =
-        bvisor_run(who, w.path(), {"--keep-tmp", "--rw", "out", "--", "/bin/sh", "-c", script},
-                   kept_base.path());
+        confined(who, w.path(), {"--keep-tmp", "--rw", "out", "--", "/bin/sh", "-c", script},
+                 kept_base.path());
     INFO("stderr: " << k.err);
     REQUIRE(k.exit_code == 0);
     std::string kept = first_line(read_file(w / "out/tmpdir"));
@@ -633,7 +631,7 @@ TEST_CASE("bvisor-run --keep-tmp keeps the private TMPDIR with what the workload
     // The same run without --keep-tmp: nothing is left, the outside is untouched.
     TmpBase base(who);
     Outcome r =
-        bvisor_run(who, w.path(), {"--rw", "out", "--", "/bin/sh", "-c", script}, base.path());
+        confined(who, w.path(), {"--rw", "out", "--", "/bin/sh", "-c", script}, base.path());
     INFO("stderr: " << r.err);
     CHECK(r.exit_code == 0);
     CHECK(r.err.empty());
@@ -648,20 +646,25 @@ TEST_CASE("bvisor-run --keep-tmp keeps the private TMPDIR with what the workload
 TEST_CASE("bvisor-run removes the private TMPDIR when SIGINT ends the run",
           "[everyday][tools][run]") {
     Who who = BOTH_IDENTITIES;
+    // To bvisor-run alone (kill), or to its whole process group as Ctrl-C in a shell
+    // does: then the launcher gets SIGINT too, and must still let bvisor-run clean up.
+    bool group = GENERATE(false, true);
+    INFO(who.name() << (group ? ", SIGINT to the process group" : ", SIGINT to bvisor-run"));
     require_identity(who);
     BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock (Linux 5.13+) unavailable");
     WorkDir w(who, {});
     TmpBase base(who);
     // The path appears all at once (rename), after a file was left in the directory.
-    Started s(as_who(who, tool_argv({"--rw", "out", "--", "/bin/sh", "-c",
-                                     "echo x >\"$TMPDIR/left\" && echo \"$TMPDIR\" >out/t.new && "
-                                     "mv out/t.new out/tmpdir && exec sleep 60"})),
-              run_env(base.path()), w.path());
+    Started s(bvisor_run_argv({"--rw", "out", "--", "/bin/sh", "-c",
+                               "echo x >\"$TMPDIR/left\" && echo \"$TMPDIR\" >out/t.new && "
+                               "mv out/t.new out/tmpdir && exec sleep 60"},
+                              who.unprivileged),
+              tmp_env(base.path()), w.path(), group);
     REQUIRE(within_30s([&] { return file_exists(w / "out/tmpdir"); }));
     std::string tmp = first_line(read_file(w / "out/tmpdir"));
     CHECK_THAT(tmp, StartsWith(base.path() + "/bvisor-"));
     CHECK(read_file(tmp + "/left") == "x\n"); // it exists while the workload runs
-    REQUIRE(::kill(s.pid(), SIGINT) == 0);
+    REQUIRE(::kill(group ? -s.pid() : s.pid(), SIGINT) == 0);
     Outcome r = s.wait();
     INFO("stderr: " << r.err);
     CHECK(r.exit_code == 128 + SIGINT);
@@ -694,7 +697,7 @@ TEST_CASE("bvisor-run removes the private TMPDIR when the launch is refused or t
     for (const auto& f : failures) {
         INFO(f.args[0]);
         TmpBase base(who);
-        Outcome r = bvisor_run(who, w.path(), f.args, base.path());
+        Outcome r = confined(who, w.path(), f.args, base.path());
         INFO("stderr: " << r.err);
         CHECK(r.exit_code == f.code);
         CHECK_THAT(r.err, StartsWith(f.message));
@@ -704,11 +707,42 @@ TEST_CASE("bvisor-run removes the private TMPDIR when the launch is refused or t
         TmpBase kept_base(who);
         std::vector<std::string> keep = f.args;
         keep.insert(keep.begin(), "--keep-tmp");
-        Outcome k = bvisor_run(who, w.path(), keep, kept_base.path());
+        Outcome k = confined(who, w.path(), keep, kept_base.path());
         CHECK(k.exit_code == f.code);
         CHECK(entries(kept_base.path()).size() == 1);
         CHECK_THAT(k.err,
                    ContainsSubstring("bvisor-run: kept TMPDIR " + kept_base.path() + "/bvisor-"));
+    }
+}
+
+TEST_CASE("a private TMPDIR that cannot be removed is never left behind silently",
+          "[everyday][tools][run]") {
+    Who who = BOTH_IDENTITIES;
+    require_identity(who);
+    BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock (Linux 5.13+) unavailable");
+    WorkDir w(who, {});
+    TmpBase base(who);
+    // A background process of the workload outlives it (nothing ends the workload's
+    // descendants when it exits) and keeps making directories in the TMPDIR while
+    // bvisor-run removes it: the removal can lose that race. It stops when out/go is
+    // gone, so the test never has to kill a pid that may have been reused.
+    Outcome r = confined(who, w.path(),
+                         {"--rw", "out", "--", "/bin/sh", "-c",
+                          "touch out/go; (i=0; while [ -e out/go ]; do i=$((i+1)); "
+                          "mkdir \"$TMPDIR/d$i\" 2>/dev/null; done; touch out/stopped) & "
+                          "sleep 0.2"},
+                         base.path());
+    std::vector<std::string> left = entries(base.path());
+    REQUIRE(::unlink((w / "out/go").c_str()) == 0);
+    CHECK(within_30s([&] { return file_exists(w / "out/stopped"); }));
+    INFO("stderr: " << r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(left.size() <= 1);
+    if (left.empty()) {
+        CHECK(r.err.empty());
+    } else {
+        CHECK_THAT(r.err, ContainsSubstring("bvisor-run: could not remove TMPDIR " + base.path() +
+                                            "/" + left[0]));
     }
 }
 
@@ -725,8 +759,8 @@ TEST_CASE("a single-file root grants that file and nothing beside it", "[everyda
         const std::string script = "cat data/allowed.txt >out/allowed; cat data/secret.txt "
                                    ">out/secret; ls data >out/listing";
         Outcome r =
-            bvisor_run(who, w.path(),
-                       {"--ro", "data/allowed.txt", "--rw", "out", "--", "/bin/sh", "-c", script});
+            confined(who, w.path(),
+                     {"--ro", "data/allowed.txt", "--rw", "out", "--", "/bin/sh", "-c", script});
         INFO("stderr: " << r.err);
         CHECK(r.exit_code == 2); // ls's status
         CHECK(read_file(w / "out/allowed") == "ALLOWED");
@@ -744,7 +778,7 @@ TEST_CASE("a single-file root grants that file and nothing beside it", "[everyda
         // out/ is the identity's, so only the sandbox can stop a file being created there.
         WorkDir w(who, {{"out/file", "old\n"}});
         const std::string script = "echo new >out/file; echo x >out/sibling";
-        Outcome r = bvisor_run(who, w.path(), {"--rw", "out/file", "--", "/bin/sh", "-c", script});
+        Outcome r = confined(who, w.path(), {"--rw", "out/file", "--", "/bin/sh", "-c", script});
         INFO("stderr: " << r.err);
         CHECK(r.exit_code == 2);
         CHECK(read_file(w / "out/file") == "new\n");
@@ -759,7 +793,7 @@ TEST_CASE("a single-file root grants that file and nothing beside it", "[everyda
         // /dev/ptmx is mode 0666 like /dev/null, but not a default device.
         const std::string script = "head -c 4 /dev/zero >out/zero && echo x >/dev/null && "
                                    "true </dev/ptmx; ls /dev >out/listing";
-        Outcome r = bvisor_run(who, w.path(), {"--rw", "out", "--", "/bin/sh", "-c", script});
+        Outcome r = confined(who, w.path(), {"--rw", "out", "--", "/bin/sh", "-c", script});
         INFO("stderr: " << r.err);
         CHECK(r.exit_code == 2);
         CHECK(read_file(w / "out/zero") == std::string(4, '\0'));
@@ -810,10 +844,10 @@ TEST_CASE("bvisor-run --explain lists every grant, the default devices and the p
     BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock (Linux 5.13+) unavailable");
     WorkDir w(who, {});
     TmpBase base(who);
-    Outcome r = bvisor_run(who, w.path(),
-                           {"--explain", "--ro", "data/in.txt", "--rw", "out", "--", "/bin/sh",
-                            "-c", "echo \"$TMPDIR\" >out/tmpdir"},
-                           base.path());
+    Outcome r = confined(who, w.path(),
+                         {"--explain", "--ro", "data/in.txt", "--rw", "out", "--", "/bin/sh", "-c",
+                          "echo \"$TMPDIR\" >out/tmpdir"},
+                         base.path());
     INFO("stderr: " << r.err);
     CHECK(r.exit_code == 0);
     std::string tmp = first_line(read_file(w / "out/tmpdir"));
@@ -846,10 +880,10 @@ TEST_CASE("bvisor-run --explain lists every grant, the default devices and the p
     CHECK_THAT(r.err, ContainsSubstring("  everything else: denied"));
 
     // Control: the defaults turned off are not listed.
-    Outcome off = bvisor_run(who, w.path(),
-                             {"--explain", "--no-default-devices", "--no-tmp", "--rw", "out", "--",
-                              "/bin/sh", "-c", "true"},
-                             base.path());
+    Outcome off = confined(who, w.path(),
+                           {"--explain", "--no-default-devices", "--no-tmp", "--rw", "out", "--",
+                            "/bin/sh", "-c", "true"},
+                           base.path());
     CHECK(off.exit_code == 0);
     CHECK(explain_row(off.err, "out").second == 1);
     CHECK_THAT(off.err, !ContainsSubstring("/dev/"));
