@@ -537,7 +537,8 @@ std::vector<Root> collect_roots(Options& o, const std::string& program) {
     if (o.tmp && !o.dry_run && !has_env(o, "TMPDIR")) {
         const char* base = std::getenv("TMPDIR");
         try {
-            g_tmp = PrivateTmp(base && *base ? base : "/tmp");
+            // Absolute: a relative TMPDIR would be lost by the first chdir of PROGRAM.
+            g_tmp = PrivateTmp(real_path(base && *base ? base : "/tmp"));
         } catch (const std::exception& e) {
             fail(kExitFailed, std::string(e.what()) + " (or use --no-tmp)");
         }
