@@ -746,6 +746,29 @@ TEST_CASE("a private TMPDIR that cannot be removed is never left behind silently
     }
 }
 
+TEST_CASE("a relative TMPDIR base still gives PROGRAM an absolute TMPDIR",
+          "[everyday][tools][run]") {
+    Who who = BOTH_IDENTITIES;
+    require_identity(who);
+    BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock (Linux 5.13+) unavailable");
+    WorkDir w(who, {});
+    std::string base = w / "out/tmp";
+    REQUIRE(::mkdir(base.c_str(), 0755) == 0);
+    give_to(who, base);
+    // The caller's TMPDIR is relative to bvisor-run's cwd; PROGRAM changes directory
+    // and must still find its TMPDIR.
+    Outcome r = Started(bvisor_run_argv({"--rw", "out", "--", "/bin/sh", "-c",
+                                         "cd / && echo \"$TMPDIR\" >" + w / "out/tmpdir" +
+                                             " && echo x >\"$TMPDIR/f\""},
+                                        who.unprivileged),
+                        user_env({"TMPDIR=out/tmp"}), w.path())
+                    .wait();
+    INFO("stderr: " << r.err);
+    CHECK(r.exit_code == 0);
+    CHECK_THAT(read_file(w / "out/tmpdir"), StartsWith(base + "/bvisor-"));
+    CHECK(entries(base).empty());
+}
+
 TEST_CASE("a single-file root grants that file and nothing beside it", "[everyday][tools][run]") {
     Who who = BOTH_IDENTITIES;
     require_identity(who);
