@@ -14,12 +14,14 @@
 // same identity passes the row's check, so the denial is the sandbox's and not the
 // mode bits'.
 //
-// Then the private TMPDIR: gone after a normal exit, after SIGINT and after a refused
-// or failed launch (every run gets an empty TMPDIR base of its own, so a leftover is
-// seen), with everything a workload leaves in it (unreadable and read-only
-// subdirectories, a fifo, symlinks to the outside, which must not be followed); and
-// --keep-tmp keeps it. A single-file root grants that file and nothing beside it.
-// --explain lists every grant.
+// Then the private TMPDIR: gone after a normal exit, after SIGINT (to bvisor-run, or
+// to its process group as Ctrl-C sends it) and after a refused or failed launch (every
+// run gets an empty TMPDIR base of its own, so a leftover is seen), with everything a
+// workload leaves in it (unreadable and read-only subdirectories, a fifo, symlinks to
+// the outside, which must not be followed); --keep-tmp keeps it; a TMPDIR that cannot
+// be removed (a background process of the workload still writing there) is reported,
+// not left silently; a relative TMPDIR base still gives an absolute TMPDIR. A
+// single-file root grants that file and nothing beside it. --explain lists every grant.
 //
 // Not here: bvisor-run's options and exit statuses in general (bvisor_run_test.cpp),
 // the launcher's Landlock rules one by one (launcher_landlock_test.cpp). A program of
@@ -27,7 +29,8 @@
 // `toolchain/install-deps.sh test` installs them all.
 //
 // Every test runs as root and as uid 65534 (through setpriv, from copies of bvisor-run
-// and the launcher in a 0755 directory). The directories a workload writes belong to
+// and the launcher in a 0755 directory; when the tests do not run as root, as their
+// own user only). The directories a workload writes belong to
 // the identity running it: a root workload has no capabilities, so it cannot write
 // where uid 0's mode bits do not let it either.
 #include "../support/env.hpp"
@@ -70,7 +73,8 @@ constexpr const char* kInstallHint =
     "not installed: `toolchain/install-deps.sh test` installs every program of this table";
 
 // argv run as `who`: through setpriv to uid/gid 65534 without groups when the tests
-// run as root; as the tests' own identity otherwise.
+// run as root; as the tests' own identity otherwise. (bvisor_run_argv in tools.hpp
+// does the same for bvisor-run; this is for the unconfined controls.)
 std::vector<std::string> as_who(const Who& who, std::vector<std::string> argv) {
     if (who.unprivileged && running_as_root())
         argv.insert(argv.begin(),
@@ -104,8 +108,10 @@ std::string memfd_text(int fd) {
 
 // A process started in `cwd` with stdin /dev/null and stdout and stderr in memfds:
 // unlike pipes they never fill up, so the test can wait for the exit without reading,
-// and can signal the process while it runs. `own_group`: it leads a new process group,
-// as a shell's foreground job does (so that Ctrl-C can be had with kill(-pid, SIGINT)).
+// and can signal the process while it runs; and a background process the workload
+// leaves behind, which holds them open, cannot make the wait hang for an EOF.
+// `own_group`: it leads a new process group, as a shell's foreground job does (so that
+// Ctrl-C can be had with kill(-pid, SIGINT)).
 class Started {
 public:
     Started(const std::vector<std::string>& argv, const std::vector<std::string>& envp,
