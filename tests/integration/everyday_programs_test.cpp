@@ -14,14 +14,15 @@
 // same identity passes the row's check, so the denial is the sandbox's and not the
 // mode bits'.
 //
-// Then the private TMPDIR: gone after a normal exit, after SIGINT (to bvisor-run, or
-// to its process group as Ctrl-C sends it) and after a refused or failed launch (every
-// run gets an empty TMPDIR base of its own, so a leftover is seen), with everything a
-// workload leaves in it (unreadable and read-only subdirectories, a fifo, symlinks to
-// the outside, which must not be followed); --keep-tmp keeps it; a TMPDIR that cannot
-// be removed (a background process of the workload still writing there) is reported,
-// not left silently; a relative TMPDIR base still gives an absolute TMPDIR. A
-// single-file root grants that file and nothing beside it. --explain lists every grant.
+// Then the private TMPDIR: gone after a normal exit, after SIGINT, SIGTERM or SIGHUP
+// (to bvisor-run, or to its process group as Ctrl-C sends it) and after a refused or
+// failed launch (every run gets an empty TMPDIR base of its own, so a leftover is
+// seen), with everything a workload leaves in it (unreadable and read-only
+// subdirectories, a fifo, symlinks to the outside, which must not be followed);
+// --keep-tmp keeps it; a TMPDIR that cannot be removed (a background process of the
+// workload still writing there) is reported, not left silently; a relative TMPDIR base
+// still gives an absolute TMPDIR. A single-file root grants that file and nothing
+// beside it. --explain lists every grant.
 //
 // Not here: bvisor-run's options and exit statuses in general (bvisor_run_test.cpp),
 // the launcher's Landlock rules one by one (launcher_landlock_test.cpp). A program of
@@ -649,13 +650,20 @@ TEST_CASE("bvisor-run --keep-tmp keeps the private TMPDIR with what the workload
     CHECK(entries(w / "outside") == std::vector<std::string>{"keep"});
 }
 
-TEST_CASE("bvisor-run removes the private TMPDIR when SIGINT ends the run",
+TEST_CASE("bvisor-run removes the private TMPDIR when SIGINT (or SIGTERM, SIGHUP) ends the run",
           "[everyday][tools][run]") {
     Who who = BOTH_IDENTITIES;
-    // To bvisor-run alone (kill), or to its whole process group as Ctrl-C in a shell
-    // does: then the launcher gets SIGINT too, and must still let bvisor-run clean up.
-    bool group = GENERATE(false, true);
-    INFO(who.name() << (group ? ", SIGINT to the process group" : ", SIGINT to bvisor-run"));
+    // To bvisor-run alone (kill), or to its whole process group as Ctrl-C (SIGINT) or a
+    // closed terminal (SIGHUP) does: then the launcher gets the signal too, and must
+    // still let bvisor-run clean up.
+    struct Stop {
+        int sig;
+        bool group;
+    };
+    Stop stop =
+        GENERATE(Stop{SIGINT, false}, Stop{SIGINT, true}, Stop{SIGTERM, false}, Stop{SIGHUP, true});
+    INFO(who.name() << ", signal " << stop.sig
+                    << (stop.group ? " to the process group" : " to bvisor-run"));
     require_identity(who);
     BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock (Linux 5.13+) unavailable");
     WorkDir w(who, {});
@@ -665,15 +673,15 @@ TEST_CASE("bvisor-run removes the private TMPDIR when SIGINT ends the run",
                                "echo x >\"$TMPDIR/left\" && echo \"$TMPDIR\" >out/t.new && "
                                "mv out/t.new out/tmpdir && exec sleep 60"},
                               who.unprivileged),
-              tmp_env(base.path()), w.path(), group);
+              tmp_env(base.path()), w.path(), stop.group);
     REQUIRE(within_30s([&] { return file_exists(w / "out/tmpdir"); }));
     std::string tmp = first_line(read_file(w / "out/tmpdir"));
     CHECK_THAT(tmp, StartsWith(base.path() + "/bvisor-"));
     CHECK(read_file(tmp + "/left") == "x\n"); // it exists while the workload runs
-    REQUIRE(::kill(group ? -s.pid() : s.pid(), SIGINT) == 0);
+    REQUIRE(::kill(stop.group ? -s.pid() : s.pid(), stop.sig) == 0);
     Outcome r = s.wait();
     INFO("stderr: " << r.err);
-    CHECK(r.exit_code == 128 + SIGINT);
+    CHECK(r.exit_code == 128 + stop.sig);
     CHECK_FALSE(file_exists(tmp));
     CHECK(entries(base.path()).empty());
 }
