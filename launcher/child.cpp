@@ -165,6 +165,7 @@ void run_child(const ChildPlan& p) {
     sys::SigSet none = 0;
     r = sys::sys_rt_sigprocmask(sys::kSigSetmask, &none, nullptr);
     if (r < 0) fail(p, ChildStep::Signals, r);
+    if (p.test_pause_ms > 0) (void)sys::sys_sleep_ms(p.test_pause_ms);
 
     // 2. User namespace: wait until the coordinator has written our uid/gid maps. EOF
     //    means it could not: exit quietly, it reports the failure.

@@ -81,6 +81,8 @@ struct ChildPlan {
     int last_cap = -1;          // the highest capability this kernel knows
     uint64_t keep_capabilities = 0;
     const struct sock_fprog* hardening_filter = nullptr; // or nullptr
+
+    long test_pause_ms = 0; // testhooks.h: always 0 outside the test build
 };
 
 // Called by the coordinator before clone3: the window's signal handler reports on

@@ -18,6 +18,7 @@
 #include "sys/fd.h"
 #include "sys/process.h"
 #include "sys/sig.h"
+#include "testhooks.h"
 #include "transcript.h"
 
 #include "codec/blake3.h"
@@ -68,6 +69,7 @@ struct Launch {
     int cgroup_fd = -1;
     SignalState signals;
     pid_t child = 0;
+    TestHooks hooks; // all off outside the test build
 
     const codec::Plan& plan() const { return decoded.plan; }
     const codec::Target& target() const { return decoded.plan.target; }
@@ -288,6 +290,7 @@ void prepare_child(Launch& l) {
     g_child.exe_fd = exe_fd;
     g_child.argv = g_argv;
     g_child.envp = g_envp;
+    g_child.test_pause_ms = l.hooks.window_pause_ms;
     make_window_comm(g_child.comm);
     const int kept[] = {0, 1, 2, exe_fd, l.error_pipe[1], g_child.ruleset_fd, l.sync_pipe[0]};
     for (int fd : kept)
@@ -400,25 +403,17 @@ bool read_child_report(Launch& l, ChildReport* report) {
 
 // --- Stage 8: the user-namespace rendezvous; the child waits on the sync pipe for its
 // maps. If they cannot be written it is never released.
-void rendezvous(Launch& l, char** envp) {
+void rendezvous(Launch& l) {
     if (!l.target().user_namespace) return;
     Line detail;
     detail.append("user_namespace map write: ");
     long w;
-#if defined(BVISOR_TEST_HOOKS)
-    // Test builds only (build/test/): force the failure path. Never compiled into
-    // build/bin/bvisor-linux-launcher.
-    const char* force = find_env(envp, "BVISOR_TEST_FORCE_USERNS_MAP_FAIL");
-    if (force && force[0] == '1' && force[1] == '\0') {
-        detail.append("forced to fail by BVISOR_TEST_FORCE_USERNS_MAP_FAIL (test build)");
+    if (l.hooks.force_userns_map_fail) {
+        detail.append("forced to fail by a test hook (test build)");
         w = -1;
     } else {
         w = write_id_maps(l.child, detail);
     }
-#else
-    (void)envp;
-    w = write_id_maps(l.child, detail);
-#endif
     if (w < 0) {
         // Fail closed: never release the child; it reads EOF and exits 127. If a signal
         // ended it first (so the maps could not be written), that is what happened.
@@ -480,6 +475,7 @@ void await_workload(Launch& l) {
     int status;
     r = reap(l.child, &status);
     if (r < 0) g_transcript.os_fault("wait4", r);
+    if (l.hooks.pause_after_reap_ms > 0) (void)sys::sys_sleep_ms(l.hooks.pause_after_reap_ms);
 }
 
 // --- Stage 10: the phases, recorded after the fact (as upstream does).
@@ -508,6 +504,7 @@ Launch g_launch;
 
 int main(int, char**, char** envp) {
     Launch& l = g_launch;
+    l.hooks = read_test_hooks(envp);
     open_transcript(l, envp);
     verify_identity(l);
     verify_plan(l);
@@ -515,7 +512,7 @@ int main(int, char**, char** envp) {
     prepare_confinement(l);
     prepare_child(l);
     spawn_child(l);
-    rendezvous(l, envp);
+    rendezvous(l);
     await_workload(l);
     report_phases(l);
 }

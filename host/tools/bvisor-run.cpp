@@ -533,9 +533,11 @@ std::vector<Root> collect_roots(Options& o, const std::string& program) {
             if (root_kind(d) == "device")
                 roots.push_back(Root{d, Role::ReadRoot, "default device"});
     }
-    // TMPDIR: only when the user did not choose one.
-    if (o.tmp && !o.dry_run && !has_env(o, "TMPDIR")) {
-        const char* base = std::getenv("TMPDIR");
+    // TMPDIR: only when the user did not choose one, and where there is a place for
+    // it: an image with no /tmp (and no $TMPDIR) simply gets none.
+    const char* base = std::getenv("TMPDIR");
+    bool has_base = (base && *base) || root_kind("/tmp") == "directory";
+    if (o.tmp && !o.dry_run && !has_env(o, "TMPDIR") && has_base) {
         try {
             // Absolute: a relative TMPDIR would be lost by the first chdir of PROGRAM.
             g_tmp = PrivateTmp(real_path(base && *base ? base : "/tmp"));
@@ -644,8 +646,10 @@ void print_dry_run(const PreparedLaunch& prepared) {
                                : std::string("launcher fault");
         fail(kExitFailed, "launch failed: " + what + landlock_hint(what));
     }
-    if (!obs.launcher.exited && obs.states.size() <= 1) {
-        // Killed by a forwarded signal before it could say anything: nothing ran.
+    if (!obs.launcher.exited && !obs.has_state(LauncherState::ChildCreated) &&
+        obs.launcher.signal != SIGKILL) {
+        // Killed by a forwarded signal before its child existed (the launcher forwards
+        // them from clone3 on, and blocks them just before): nothing ran.
         fail(128 + obs.launcher.signal, "interrupted by signal " +
                                             std::to_string(obs.launcher.signal) + " before " +
                                             o.command[0] + " started; nothing ran");
@@ -660,6 +664,9 @@ void print_dry_run(const PreparedLaunch& prepared) {
 
 int main(int argc, char** argv) {
     block_forwarded();
+    // A parent that ignores SIGCHLD (Python's signal.SIG_IGN, many daemons) would make
+    // the kernel reap the launcher for us, and its status would be lost.
+    ::signal(SIGCHLD, SIG_DFL);
     Options o = parse_args(argc, argv);
     g_status_options = &o;
     if (o.launcher.empty()) o.launcher = self_dir(argv[0]) + "/bvisor-linux-launcher";

@@ -69,6 +69,13 @@ static inline long sys_waitid(pid_t pid, ChildSiginfo* info, int options) {
 
 static inline long sys_kill(pid_t pid, int sig) { return raw2(__NR_kill, pid, sig); }
 static inline long sys_setsid() { return raw0(__NR_setsid); }
+// Sleeps `ms` milliseconds (test hooks only); returns early on a handled signal.
+static inline long sys_sleep_ms(long ms) {
+    struct {
+        long sec, nsec;
+    } t{ms / 1000, (ms % 1000) * 1000000};
+    return raw2(__NR_nanosleep, arg(&t), 0L);
+}
 static inline long sys_getrandom(void* buf, size_t n, unsigned flags) {
     return raw3(__NR_getrandom, arg(buf), arg(n), flags);
 }

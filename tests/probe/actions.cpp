@@ -20,7 +20,8 @@
 //   setcap PATH                   setxattr(2) security.capability (v2, cap_setuid) on PATH
 //   chmod PATH MODE               chmod(2), MODE in octal
 //   fds OUT                       write every open fd number to OUT (one poll(2))
-//   first-write PATH CODE         create PATH (the workload's first act), exit CODE
+//   first-write PATH CODE [FDS]   create PATH (the workload's first act), then write the
+//                                 open fds to FDS (as `fds` does), exit CODE
 #include <cerrno>
 #include <csignal>
 #include <cstddef>
@@ -157,9 +158,10 @@ int probe_action(int argc, char** argv) {
         return outcome("chmod",
                        ::chmod(arg(2), static_cast<mode_t>(std::strtol(arg(3), nullptr, 8))));
     if (cmd == "fds" && argc == 3) return list_fds(arg(2));
-    if (cmd == "first-write" && argc == 4) {
+    if (cmd == "first-write" && (argc == 4 || argc == 5)) {
         int fd = ::open(arg(2), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
         if (fd >= 0) ::close(fd);
+        if (argc == 5 && list_fds(arg(4)) != 0) return 99;
         return std::atoi(arg(3));
     }
     return -1;

@@ -1,0 +1,23 @@
+// launcher/testhooks.h: fault injection for the tests, compiled in only by the test
+// build (build/test/bvisor-linux-launcher-testhooks, -DBVISOR_TEST_HOOKS=1). In
+// build/bin/bvisor-linux-launcher read_test_hooks() returns every hook off and reads
+// no variable: none of their names is in that binary (a test checks it).
+//
+//   BVISOR_TEST_FORCE_USERNS_MAP_FAIL=1  the uid/gid map write fails
+//   BVISOR_TEST_WINDOW_PAUSE_MS=N         the child sleeps N ms in its window, once its
+//                                         signals are unblocked (a signal can land there)
+//   BVISOR_TEST_PAUSE_AFTER_REAP_MS=N     the coordinator sleeps N ms after reaping the
+//                                         workload (a signal can land there)
+#pragma once
+
+namespace bvisor::launcher {
+
+struct TestHooks {
+    bool force_userns_map_fail = false;
+    long window_pause_ms = 0;
+    long pause_after_reap_ms = 0;
+};
+
+TestHooks read_test_hooks(char** envp);
+
+} // namespace bvisor::launcher
