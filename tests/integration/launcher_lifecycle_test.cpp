@@ -132,7 +132,6 @@ TEST_CASE("the workload dies with the launcher (PDEATHSIG)", "[launcher][lifecyc
 
 TEST_CASE("the workload starts with an empty signal mask and default dispositions (D8)",
           "[launcher][lifecycle]") {
-    // Control: the odd state is inherited by a plain exec.
     LaunchOptions opts;
     opts.pre_exec = odd_signal_state;
     PlanBuilder b;
@@ -141,6 +140,27 @@ TEST_CASE("the workload starts with an empty signal mask and default disposition
     INFO(show(o));
     CHECK(o.out == "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
     CHECK(o.terminal == S::ExecSucceeded);
+    // Control: a plain exec from the same odd state inherits it (so the launcher is
+    // what cleared it above).
+    int out[2];
+    REQUIRE(::pipe(out) == 0);
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        ::dup2(out[1], 1);
+        if (odd_signal_state(nullptr) != 0) ::_exit(125);
+        ::execl("/bin/grep", "grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status", nullptr);
+        ::_exit(127);
+    }
+    ::close(out[1]);
+    std::string plain;
+    char buf[256];
+    for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;)
+        plain.append(buf, static_cast<size_t>(n));
+    ::close(out[0]);
+    ::waitpid(pid, nullptr, 0);
+    CHECK_FALSE(plain.find("SigBlk:\t0000000000000000") != std::string::npos);
+    CHECK_FALSE(plain.find("SigIgn:\t0000000000000000") != std::string::npos);
 }
 
 TEST_CASE("a closed control channel cannot kill the launcher with SIGPIPE",

@@ -20,6 +20,8 @@
 //   setcap PATH                   setxattr(2) security.capability (v2, cap_setuid) on PATH
 //   chmod PATH MODE               chmod(2), MODE in octal
 //   fds OUT                       write every open fd number to OUT (one poll(2))
+//   spawn-all                     fork(2), vfork(2), clone(2), clone3(2), each as its own
+//                                 system call (glibc's fork() is clone): one line each
 //   first-write PATH CODE [FDS]   create PATH (the workload's first act), then write the
 //                                 open fds to FDS (as `fds` does), exit CODE
 #include <cerrno>
@@ -37,6 +39,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/sched.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <sys/xattr.h>
@@ -133,6 +137,23 @@ int list_fds(const char* out) {
     return outcome("fds", write_file(out, text.data(), text.size()) ? 0 : -1);
 }
 
+// Each way to make a process, by its own system call number; a child exits at once.
+int spawn_all() {
+    int failed = 0;
+    auto reap = [&](const char* what, long pid) {
+        if (pid == 0) ::_exit(0);
+        if (pid > 0) ::waitpid(static_cast<pid_t>(pid), nullptr, 0);
+        failed += outcome(what, pid);
+    };
+    reap("fork", ::syscall(SYS_fork));
+    reap("vfork", ::vfork()); // glibc's vfork is the vfork system call (58)
+    reap("clone", ::syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0));
+    clone_args args{};
+    args.exit_signal = SIGCHLD;
+    reap("clone3", ::syscall(SYS_clone3, &args, sizeof args));
+    return failed == 0 ? 0 : 1;
+}
+
 } // namespace
 
 int probe_action(int argc, char** argv) {
@@ -158,6 +179,7 @@ int probe_action(int argc, char** argv) {
         return outcome("chmod",
                        ::chmod(arg(2), static_cast<mode_t>(std::strtol(arg(3), nullptr, 8))));
     if (cmd == "fds" && argc == 3) return list_fds(arg(2));
+    if (cmd == "spawn-all" && argc == 2) return spawn_all();
     if (cmd == "first-write" && (argc == 4 || argc == 5)) {
         int fd = ::open(arg(2), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
         if (fd >= 0) ::close(fd);
