@@ -144,7 +144,14 @@ PrivateTmp g_tmp;
 [[noreturn]] void finish(int code) {
     if (g_tmp.active() && g_tmp.kept())
         std::fprintf(stderr, "bvisor-run: kept TMPDIR %s\n", g_tmp.path().c_str());
-    g_tmp.remove();
+    // A process the workload left running in the background may still be creating
+    // files there: the removal can fail, and a leftover must not be silent.
+    std::string tmp = g_tmp.path();
+    if (!g_tmp.remove())
+        std::fprintf(stderr,
+                     "bvisor-run: could not remove TMPDIR %s (is a process the workload started "
+                     "still using it?)\n",
+                     tmp.c_str());
     std::exit(code);
 }
 
@@ -532,7 +539,8 @@ std::vector<Root> collect_roots(Options& o, const std::string& program) {
     bool has_base = (base && *base) || root_kind("/tmp") == "directory";
     if (o.tmp && !o.dry_run && !has_env(o, "TMPDIR") && has_base) {
         try {
-            g_tmp = PrivateTmp(base && *base ? base : "/tmp");
+            // Absolute: a relative TMPDIR would be lost by the first chdir of PROGRAM.
+            g_tmp = PrivateTmp(real_path(base && *base ? base : "/tmp"));
         } catch (const std::exception& e) {
             fail(kExitFailed, std::string(e.what()) + " (or use --no-tmp)");
         }
