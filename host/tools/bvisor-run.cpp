@@ -112,6 +112,13 @@ signal N; 125 if bvisor-run or the launcher refused or failed; 126 if PROGRAM ca
 be run; 127 if it was not found.
 )";
 
+// What the launcher is asked to execute, and with which argv.
+struct Exec {
+    std::string exe;
+    std::vector<std::string> argv;
+};
+Exec exec_for(const std::string& program, const std::vector<std::string>& command);
+
 // One path the workload may use, and why (for --explain).
 struct Root {
     std::string path;
@@ -519,7 +526,7 @@ void explain(const std::vector<Root>& roots, const Observation& obs) {
 
 // Every root of this run, in plan order, with its reason. Also creates the private
 // TMPDIR when asked.
-std::vector<Root> collect_roots(Options& o, const std::string& program) {
+std::vector<Root> collect_roots(Options& o, const std::string& program, const Exec& exec) {
     std::vector<Root> roots = o.roots;
     if (o.system_roots)
         for (const auto& p : system_exec_roots())
@@ -548,24 +555,65 @@ std::vector<Root> collect_roots(Options& o, const std::string& program) {
         roots.push_back(Root{g_tmp.path(), Role::WriteRoot, "private TMPDIR"});
         set_env(o, "TMPDIR", g_tmp.path());
     }
-    // PROGRAM must be executable inside the sandbox: add its directory when no root
-    // already covers it.
-    std::string real_program = real_path(program);
-    bool covered = false;
-    for (const auto& r : roots)
-        covered = covered ||
-                  (root_kind(r.path) == "directory" && beneath(real_program, real_path(r.path)));
-    if (!covered) {
-        std::string dir = real_program.substr(0, real_program.rfind('/'));
-        roots.push_back(Root{dir.empty() ? "/" : dir, Role::ReadRoot, "PROGRAM's directory"});
-    }
+    // PROGRAM (and a script's interpreter) must be executable inside the sandbox: add
+    // its directory when no root already covers it.
+    auto cover = [&](const std::string& path, const char* why) {
+        std::string real = real_path(path);
+        bool covered = false;
+        for (const auto& r : roots)
+            covered =
+                covered || (root_kind(r.path) == "directory" && beneath(real, real_path(r.path)));
+        if (covered) return;
+        std::string dir = real.substr(0, real.rfind('/'));
+        roots.push_back(Root{dir.empty() ? "/" : dir, Role::ReadRoot, why});
+    };
+    cover(program, "PROGRAM's directory");
+    if (exec.exe != program) cover(exec.exe, "interpreter's directory");
     return roots;
 }
 
-PreparedLaunch build_plan(const Options& o, const std::string& program,
-                          const std::vector<Root>& roots) {
+// What the launcher executes: PROGRAM itself or, for a `#!` script, its interpreter
+// with the script's path as an argument, as the kernel would run it. Left to the
+// kernel, a script executed through a descriptor is named /dev/fd/N: its `$0`,
+// `dirname "$0"` and `__file__` would point nowhere, and the descriptor would stay
+// open. The line is parsed as the kernel does: the interpreter up to the first blank,
+// then at most one argument, the rest of the line trimmed.
+Exec exec_for(const std::string& program, const std::vector<std::string>& command) {
+    Exec e{program, command};
+    int fd = ::open(program.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return e; // not readable: nothing to parse, the kernel decides
+    char buf[256];
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    ::close(fd);
+    if (n < 3 || buf[0] != '#' || buf[1] != '!') return e;
+    std::string line(buf + 2, static_cast<size_t>(n) - 2);
+    size_t nl = line.find('\n');
+    if (nl == std::string::npos) return e; // longer than the kernel reads: leave it to it
+    line.resize(nl);
+    auto blank = [](char c) { return c == ' ' || c == '\t'; };
+    size_t i = 0;
+    while (i < line.size() && blank(line[i]))
+        ++i;
+    size_t j = i;
+    while (j < line.size() && !blank(line[j]))
+        ++j;
+    if (i == j || line[i] != '/') return e; // no (absolute) interpreter: the kernel decides
+    e.exe = line.substr(i, j - i);
+    e.argv = {e.exe};
+    size_t a = j, b = line.size();
+    while (a < b && blank(line[a]))
+        ++a;
+    while (b > a && blank(line[b - 1]))
+        --b;
+    if (a < b) e.argv.push_back(line.substr(a, b - a));
+    e.argv.push_back(command[0].find('/') == std::string::npos ? program : command[0]);
+    e.argv.insert(e.argv.end(), command.begin() + 1, command.end());
+    return e;
+}
+
+PreparedLaunch build_plan(const Options& o, const Exec& exec, const std::vector<Root>& roots) {
     PlanBuilder b;
-    b.exe(program).argv(o.command);
+    b.exe(exec.exe).argv(exec.argv);
     for (const auto& [n, v] : o.env)
         b.env(n, v);
     for (const auto& r : roots) {
@@ -679,8 +727,9 @@ int main(int argc, char** argv) {
     for (const auto& r : o.roots)
         check_root(r);
     if (!o.cgroup.empty()) check_root(Root{o.cgroup, Role::ReadRoot, "--cgroup"});
-    std::vector<Root> roots = collect_roots(o, program);
-    PreparedLaunch prepared = build_plan(o, program, roots);
+    Exec exec = exec_for(program, o.command);
+    std::vector<Root> roots = collect_roots(o, program, exec);
+    PreparedLaunch prepared = build_plan(o, exec, roots);
     if (o.dry_run) {
         print_dry_run(prepared);
         return 0;

@@ -423,3 +423,30 @@ TEST_CASE("bvisor-run --help, --version, and the man page cover the same options
     CHECK_THAT(troff, StartsWith(".TH BVISOR-RUN 1"));
     CHECK_THAT(troff, ContainsSubstring("\\fB--no-network\\fR"));
 }
+
+TEST_CASE("bvisor-run: a #! script sees its own path, as when run directly", "[tools][run]") {
+    bool unprivileged = GENERATE(false, true);
+    INFO((unprivileged ? "as uid 65534" : "as root"));
+    if (!unprivileged && !running_as_root())
+        SKIP("the \"as root\" variant needs the tests to run as root");
+    BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock (Linux 5.13+) unavailable");
+    TempDir dir("script");
+    std::string proj = dir.mkdir("proj");
+    // The common idiom: find a sibling file through "$0".
+    write_file(proj + "/run.sh",
+               "#!/bin/sh\n. \"$(dirname \"$0\")/lib.sh\"\necho \"0=$0 args=$* lib=$LIBV\"\n",
+               0755);
+    write_file(proj + "/lib.sh", "LIBV=loaded\n");
+    auto r = bvisor_run({"--", proj + "/run.sh", "a", "b c"}, unprivileged);
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    // Control: the same script run directly says the same.
+    auto direct = run_process({proj + "/run.sh", "a", "b c"}, user_env());
+    CHECK(direct.out == "0=" + proj + "/run.sh args=a b c lib=loaded\n");
+    CHECK(r.out == direct.out);
+    // With an interpreter argument, as the kernel splits it: one argument, trimmed.
+    write_file(proj + "/args.sh", "#!/bin/sh -e  \necho \"$0|$1|$-\"\n", 0755);
+    auto a = bvisor_run({"--", proj + "/args.sh", "x"}, unprivileged);
+    CHECK(a.out == run_process({proj + "/args.sh", "x"}, user_env()).out);
+    CHECK_THAT(a.out, StartsWith(proj + "/args.sh|x|"));
+}
