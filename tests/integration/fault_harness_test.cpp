@@ -106,8 +106,7 @@ TEST_CASE("fault injection: under signals at random moments the report matches g
     std::mt19937 rng(std::random_device{}());
     TempDir dir("faults");
     ::chmod(dir.path().c_str(), 0777); // both identities write their markers here
-    std::string probe_copy = reachable_copy(bin_dir() + "/bvisor-test-probe");
-    std::string probe_dir = probe_copy.substr(0, probe_copy.rfind('/'));
+    std::string probe_copy = probe_path();
     // An executable uid 65534 may run but not read: the host library opens it O_PATH.
     std::string unreadable = dir / "probe-0711";
     write_file(unreadable, read_file(probe_copy), 0711);
@@ -145,7 +144,7 @@ TEST_CASE("fault injection: under signals at random moments the report matches g
             b.exe(probe_copy);
         }
         b.argv({"probe", "first-write", marker, "7", fds}).env("PATH", "/usr/bin:/bin");
-        if (confined) b.write_root(dir.path()).read_root(probe_dir).system_roots();
+        if (confined) b.write_root(dir.path()).read_root(probe_dir()).system_roots();
         if (userns) b.user_namespace();
         LaunchOptions opts = as(Who{unprivileged});
         opts.pre_exec = apply_start;

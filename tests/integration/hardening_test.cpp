@@ -40,8 +40,6 @@ using S = LauncherState;
 
 namespace {
 
-std::string probe_path() { return reachable_copy(bin_dir() + "/bvisor-test-probe"); }
-
 // The value of `key` ("CapEff:") in /proc/<pid>/status, or "".
 std::string status_field(long pid, const std::string& key) {
     std::istringstream in(proc_file(pid, "status"));

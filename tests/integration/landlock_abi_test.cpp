@@ -31,13 +31,10 @@ using S = LauncherState;
 
 namespace {
 
-std::string probe_copy() { return reachable_copy(bin_dir() + "/bvisor-test-probe"); }
-std::string probe_dir() { return probe_copy().substr(0, probe_copy().rfind('/')); }
-
 // Runs `b` under the launcher seeing Landlock ABI `abi` (0: the kernel's own).
 Observation launch_at_abi(PlanBuilder& b, long abi, const Who& who) {
     LaunchRequest req = make_request(b.build(), as(who));
-    if (abi > 0) req.wrapper = {probe_copy(), "landlock-abi", std::to_string(abi)};
+    if (abi > 0) req.wrapper = {probe_path(), "landlock-abi", std::to_string(abi)};
     return run_launcher(std::move(req));
 }
 

@@ -36,8 +36,6 @@ using S = LauncherState;
 
 namespace {
 
-std::string probe_path() { return reachable_copy(bin_dir() + "/bvisor-test-probe"); }
-
 // The launcher leads a process group of its own, so a group signal reaches it (and
 // its child while that is still in it) but never the test.
 int own_group(void*) { return ::setpgid(0, 0) == 0 ? 0 : errno; }
@@ -51,8 +49,7 @@ int ignore_sigchld(void*) {
 PlanBuilder marker_plan(const TempDir& dir, const std::string& marker, const std::string& fds,
                         bool unconfined = false) {
     PlanBuilder b = probe({"first-write", marker, "7", fds});
-    std::string probe_dir = probe_path().substr(0, probe_path().rfind('/'));
-    if (!unconfined) b.write_root(dir.path()).read_root(probe_dir).system_roots();
+    if (!unconfined) b.write_root(dir.path()).read_root(probe_dir()).system_roots();
     return b;
 }
 

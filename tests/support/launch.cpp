@@ -62,10 +62,17 @@ PlanBuilder shell(const std::string& script) {
     return b;
 }
 
+std::string probe_path() { return reachable_copy(bin_dir() + "/bvisor-test-probe"); }
+
+std::string probe_dir() {
+    std::string p = probe_path();
+    return p.substr(0, p.rfind('/'));
+}
+
 PlanBuilder probe(std::vector<std::string> args) {
     args.insert(args.begin(), "bvisor-test-probe");
     PlanBuilder b;
-    b.exe(reachable_copy(bin_dir() + "/bvisor-test-probe")).argv(std::move(args));
+    b.exe(probe_path()).argv(std::move(args));
     return b;
 }
 

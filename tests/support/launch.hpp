@@ -55,6 +55,9 @@ PlanBuilder shell(const std::string& script);
 
 // A PlanBuilder for build/bin/bvisor-test-probe ARGS (a copy uid 65534 can execute).
 PlanBuilder probe(std::vector<std::string> args);
+// That copy's path, and the directory it is in (a read root for a confined probe).
+std::string probe_path();
+std::string probe_dir();
 
 // Waits for the "# mechanism=clone3 child_pid=" line and returns the pid (REQUIREs it).
 long child_pid(Launch& l);
