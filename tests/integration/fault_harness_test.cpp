@@ -144,7 +144,9 @@ TEST_CASE("fault injection: under signals at random moments the report matches g
             b.exe(probe_copy);
         }
         b.argv({"probe", "first-write", marker, "7", fds}).env("PATH", "/usr/bin:/bin");
-        if (confined) b.write_root(dir.path()).read_root(probe_dir()).system_roots();
+        // /proc as a read root: the workload lists its own fds there, O_PATH ones too.
+        if (confined)
+            b.write_root(dir.path()).read_root(probe_dir()).read_root("/proc").system_roots();
         if (userns) b.user_namespace();
         LaunchOptions opts = as(Who{unprivileged});
         opts.pre_exec = apply_start;

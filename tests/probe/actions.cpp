@@ -19,7 +19,7 @@
 //   mknod PATH                    mknod(2) PATH as a character device 1:3
 //   setcap PATH                   setxattr(2) security.capability (v2, cap_setuid) on PATH
 //   chmod PATH MODE               chmod(2), MODE in octal
-//   fds OUT                       write every open fd number to OUT (one poll(2))
+//   fds OUT                       write every open fd number to OUT (O_PATH ones too)
 //   spawn-all                     fork(2), vfork(2), clone(2), clone3(2), each as its own
 //                                 system call (glibc's fork() is clone): one line each
 //   first-write PATH CODE [FDS]   create PATH (the workload's first act), then write the
@@ -32,7 +32,8 @@
 #include <cstring>
 #include <fcntl.h>
 #include <linux/keyctl.h>
-#include <poll.h>
+#include <algorithm>
+#include <dirent.h>
 #include <string>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
@@ -119,21 +120,32 @@ int setcap(const char* path) {
     return outcome("setcap", ::setxattr(path, "security.capability", data, sizeof data, 0));
 }
 
-// Every open fd up to the hard RLIMIT_NOFILE (no fd can be opened beyond it), found by
-// one poll(2): a closed number comes back POLLNVAL. No /proc needed.
+// Every open fd, O_PATH ones included (poll(2) and most fd calls do not see those).
+// From /proc/self/fd when this process may read it; otherwise by asking the kernel
+// about each number (fcntl F_GETFD works on every kind of fd) up to the hard
+// RLIMIT_NOFILE, capped at 65536.
 int list_fds(const char* out) {
-    rlimit lim{};
-    ::getrlimit(RLIMIT_NOFILE, &lim);
-    lim.rlim_cur = lim.rlim_max;
-    ::setrlimit(RLIMIT_NOFILE, &lim);
-    nfds_t n = lim.rlim_max > (1u << 24) ? (1u << 24) : static_cast<nfds_t>(lim.rlim_max);
-    std::vector<pollfd> p(n);
-    for (nfds_t i = 0; i < n; ++i)
-        p[i] = pollfd{static_cast<int>(i), 0, 0};
-    if (::poll(p.data(), n, 0) < 0) return outcome("fds", -1);
     std::string text;
-    for (nfds_t i = 0; i < n; ++i)
-        if (!(p[i].revents & POLLNVAL)) text += std::to_string(i) + "\n";
+    if (DIR* d = ::opendir("/proc/self/fd")) {
+        int own = ::dirfd(d);
+        std::vector<int> fds;
+        while (dirent* e = ::readdir(d)) {
+            char* end;
+            long fd = std::strtol(e->d_name, &end, 10);
+            if (*end == '\0' && e->d_name[0] != '\0' && fd != own)
+                fds.push_back(static_cast<int>(fd));
+        }
+        ::closedir(d);
+        std::sort(fds.begin(), fds.end());
+        for (int fd : fds)
+            text += std::to_string(fd) + "\n";
+    } else {
+        rlimit lim{};
+        ::getrlimit(RLIMIT_NOFILE, &lim);
+        long n = lim.rlim_max > 65536 ? 65536 : static_cast<long>(lim.rlim_max);
+        for (long fd = 0; fd < n; ++fd)
+            if (::fcntl(static_cast<int>(fd), F_GETFD) >= 0) text += std::to_string(fd) + "\n";
+    }
     return outcome("fds", write_file(out, text.data(), text.size()) ? 0 : -1);
 }
 
