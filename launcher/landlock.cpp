@@ -117,8 +117,7 @@ LandlockSetup prepare_landlock(const codec::Plan& plan, const codec::Schedule& s
 
     uint64_t wanted = (t.allow_abstract_unix ? 0 : sys::kLandlockScopeAbstractUnixSocket) |
                       (t.allow_signals ? 0 : sys::kLandlockScopeSignal);
-    ll.scopes_available = ll.abi >= sys::kLandlockAbiScopes;
-    if (ll.scopes_available) {
+    if (ll.abi >= sys::kLandlockAbiScopes) {
         ll.scoped = wanted;
         Line text;
         text.append("landlock scopes=");

@@ -29,7 +29,6 @@ struct LandlockSetup {
     unsigned long errata = 0;
     uint64_t handled = 0;
     uint64_t scoped = 0;
-    bool scopes_available = false;
     bool truncate_by_seccomp = false;
     int ruleset_fd = -1;
 };

@@ -377,28 +377,30 @@ bool read_child_report(Launch& l, ChildReport* report) {
     return got != 0;
 }
 
-[[noreturn]] void fault_ended_by_signal(pid_t child, long sig, const char* how) {
+// The child's launch ended before exec: reap it, say why (one or two notes), fault.
+[[noreturn]] void child_fault(pid_t child, const codec::TextBuf& why, const char* also = nullptr) {
     int status;
     (void)reap(child, &status);
-    Line text;
-    text.append("child ended by signal=").append_i64(sig).append(" before exec").append(how);
-    g_transcript.note(text);
+    g_transcript.note(why);
+    if (also) g_transcript.note(also);
     g_transcript.state(LauncherState::SetupFaulted);
     sys::sys_exit_group(4);
+}
+
+[[noreturn]] void fault_ended_by_signal(pid_t child, long sig, const char* how) {
+    Line text;
+    text.append("child ended by signal=").append_i64(sig).append(" before exec").append(how);
+    child_fault(child, text);
 }
 
 // A record means the window ended before exec: say how, reap, fault.
 [[noreturn]] void fault_child_report(pid_t child, const ChildReport& report) {
     if (report.step == kSignalRecord) fault_ended_by_signal(child, report.err, "");
-    int status;
-    (void)reap(child, &status);
     Line text;
     const char* step = child_step_name(report.step);
     text.append("child errno=").append_i64(report.err);
     text.append(" step=").append(step ? step : "unknown");
-    g_transcript.note(text);
-    g_transcript.state(LauncherState::SetupFaulted);
-    sys::sys_exit_group(4);
+    child_fault(child, text);
 }
 
 // --- Stage 8: the user-namespace rendezvous; the child waits on the sync pipe for its
@@ -420,12 +422,7 @@ void rendezvous(Launch& l) {
         (void)sys::sys_close(l.sync_pipe[1]);
         ChildReport report;
         if (read_child_report(l, &report)) fault_child_report(l.child, report);
-        int status;
-        (void)reap(l.child, &status);
-        g_transcript.note(detail);
-        g_transcript.note("user_namespace=map_write_failed fail_closed");
-        g_transcript.state(LauncherState::SetupFaulted);
-        sys::sys_exit_group(4);
+        child_fault(l.child, detail, "user_namespace=map_write_failed fail_closed");
     }
     char go = 1;
     long n;

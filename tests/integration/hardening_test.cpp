@@ -23,7 +23,6 @@
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
-#include <grp.h>
 #include <sstream>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -79,9 +78,7 @@ pid_t spawn_as(const std::vector<std::string>& argv, bool unprivileged, pid_t pg
         int null = ::open("/dev/null", O_RDWR);
         for (int fd = 0; fd < 3; ++fd)
             ::dup2(null, fd);
-        if (drop && (::setgroups(0, nullptr) != 0 || ::setresgid(kNobody, kNobody, kNobody) != 0 ||
-                     ::setresuid(kNobody, kNobody, kNobody) != 0))
-            ::_exit(121);
+        if (drop && !become_nobody()) ::_exit(121);
         ::execve(cargs[0], cargs.data(), envp.data());
         ::_exit(127);
     }

@@ -14,6 +14,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <sys/stat.h>
+#include <grp.h>
 #include <unistd.h>
 
 namespace bvisor::test {
@@ -129,5 +130,10 @@ std::string reachable_copy(const std::string& path) {
 }
 
 bool running_as_root() { return ::geteuid() == 0; }
+
+bool become_nobody() {
+    return ::setgroups(0, nullptr) == 0 && ::setresgid(kNobody, kNobody, kNobody) == 0 &&
+           ::setresuid(kNobody, kNobody, kNobody) == 0;
+}
 
 } // namespace bvisor::test

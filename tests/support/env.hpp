@@ -55,6 +55,9 @@ std::string reachable_copy(const std::string& path);
 // True iff the test runs as root (it can then also drop to uid 65534).
 bool running_as_root();
 constexpr uid_t kNobody = 65534;
+// In a forked child before exec: drop to uid/gid 65534 with no groups (setpriv's
+// --reuid=65534 --regid=65534 --clear-groups). Async-signal-safe; false on failure.
+bool become_nobody();
 
 } // namespace bvisor::test
 

@@ -7,7 +7,6 @@
 #include <csignal>
 #include <cstdlib>
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
 #include <stdexcept>
 #include <sys/ioctl.h>
@@ -41,9 +40,7 @@ InteractiveShell::InteractiveShell(bool unprivileged, const std::vector<std::str
         for (int fd = 0; fd < 3; ++fd)
             if (::dup2(slave, fd) < 0) ::_exit(122);
         if (slave > 2) ::close(slave);
-        if (drop && (::setgroups(0, nullptr) != 0 || ::setresgid(kNobody, kNobody, kNobody) != 0 ||
-                     ::setresuid(kNobody, kNobody, kNobody) != 0))
-            ::_exit(123);
+        if (drop && !become_nobody()) ::_exit(123);
         ::execve("/bin/sh", const_cast<char* const*>(argv), envp.data());
         ::_exit(127);
     }
