@@ -59,21 +59,57 @@ size_t compile_seccomp_denylist(SeccompRequest req, BpfInsn out[kMaxSeccompInsns
     return emit.n;
 }
 
+namespace {
+
+// `nr` fails with `ret`. The accumulator holds the syscall number on entry and exit.
+void emit_deny(Emitter& emit, uint32_t nr, uint32_t ret) {
+    emit(kBpfJeqK, 0, 1, nr);
+    emit(kBpfRetK, 0, 0, ret);
+}
+
+// open (flags in args[1]) or openat (args[2]): access mode 3 fails, and so, when
+// `truncate` (Landlock below ABI 3), does O_TRUNC without write access; every other
+// open is allowed. Skipped whole when the number is not `nr`.
+void emit_open_rule(Emitter& emit, uint32_t nr, uint32_t flags_at, bool truncate) {
+    const uint8_t len = truncate ? 8 : 7; // this block's instructions
+    emit(kBpfJeqK, 0, static_cast<uint8_t>(len - 1), nr);
+    emit(kBpfLdWAbs, 0, 0, flags_at);
+    emit(kBpfAndK, 0, 0, kOTrunc | kOAccmode);
+    // The jumps below land on the last instruction, the EACCES return.
+    emit(kBpfJeqK, static_cast<uint8_t>(len - 5), 0, kOAccmode);
+    emit(kBpfJeqK, static_cast<uint8_t>(len - 6), 0, kOTrunc | kOAccmode);
+    if (truncate) emit(kBpfJeqK, 1, 0, kOTrunc); // O_RDONLY | O_TRUNC
+    emit(kBpfRetK, 0, 0, kSeccompRetAllow);
+    emit(kBpfRetK, 0, 0, kSeccompRetErrnoEacces);
+}
+
+// ioctl: the requests of kDeniedTtyIoctls fail with EPERM, by the request's low 32
+// bits; every other request is allowed.
+void emit_ioctl_rule(Emitter& emit) {
+    constexpr size_t kRequests = sizeof kDeniedTtyIoctls / sizeof kDeniedTtyIoctls[0];
+    constexpr uint8_t len = 4 + kRequests;
+    emit(kBpfJeqK, 0, len - 1, kNrIoctl);
+    emit(kBpfLdWAbs, 0, 0, kSeccompDataArg1Low);
+    for (size_t i = 0; i < kRequests; ++i) // jump to the EPERM return, the last
+        emit(kBpfJeqK, static_cast<uint8_t>(kRequests - i), 0, kDeniedTtyIoctls[i]);
+    emit(kBpfRetK, 0, 0, kSeccompRetAllow);
+    emit(kBpfRetK, 0, 0, kSeccompRetErrnoEperm);
+}
+
+} // namespace
+
 size_t compile_hardening_filter(HardeningFilter f, BpfInsn out[kMaxHardeningInsns]) {
-    if (f.empty()) return 0;
     Emitter emit{out};
     emit_prologue(emit);
-    if (f.deny_truncate) {
-        emit(kBpfJeqK, 0, 1, kNrTruncate);
-        emit(kBpfRetK, 0, 0, kSeccompRetErrnoEacces);
-    }
-    if (f.deny_tty_inject) {
-        emit(kBpfJeqK, 0, 4, kNrIoctl);              // not ioctl: to ALLOW
-        emit(kBpfLdWAbs, 0, 0, kSeccompDataArg1Low); // the request's 32 bits
-        emit(kBpfJeqK, 1, 0, kTiocsti);
-        emit(kBpfJeqK, 0, 1, kTioclinux);
-        emit(kBpfRetK, 0, 0, kSeccompRetErrnoEperm);
-    }
+    if (f.truncate_by_seccomp) emit_deny(emit, kNrTruncate, kSeccompRetErrnoEacces);
+    emit_deny(emit, kNrOpenat2, kSeccompRetErrnoEnosys);
+    constexpr uint32_t kDenied[] = {kNrIoUringSetup, kNrIoUringEnter, kNrIoUringRegister,
+                                    kNrAddKey,       kNrRequestKey,   kNrKeyctl};
+    for (uint32_t nr : kDenied)
+        emit_deny(emit, nr, kSeccompRetErrnoEperm);
+    emit_open_rule(emit, kNrOpen, kSeccompDataArg1Low, f.truncate_by_seccomp);
+    emit_open_rule(emit, kNrOpenat, kSeccompDataArg2Low, f.truncate_by_seccomp);
+    emit_ioctl_rule(emit);
     emit(kBpfRetK, 0, 0, kSeccompRetAllow);
     return emit.n;
 }

@@ -6,10 +6,18 @@
 // (kill), one jeq+ret(ERRNO(EPERM)) pair per denied syscall number in ascending order,
 // then ALLOW. It stays byte-identical to upstream's.
 //
-// The hardening filter (docs/PROTOCOL.md section 11) is a second, separate program, so
-// the denylist never changes: the same arch and x32 checks, then truncate(2) fails with
-// EACCES (Landlock below ABI 3 cannot check it), then ioctl(TIOCSTI) and
-// ioctl(TIOCLINUX) fail with EPERM (terminal input injection), then ALLOW.
+// The hardening filter (docs/PROTOCOL.md section 11.2) is a second, separate program,
+// so the denylist never changes: the same arch and x32 checks, then what Landlock
+// cannot see or decide:
+//   * below Landlock ABI 3 (the kernel checks no truncation): truncate(2), and open or
+//     openat with O_TRUNC on a descriptor not opened for writing, fail with EACCES;
+//   * always: open and openat with access mode 3 (no read, no write: Landlock asks for
+//     no right at all, so it would open any file or terminal for ioctl) fail with
+//     EACCES; openat2 fails with ENOSYS (its flags sit in a struct a filter cannot read;
+//     callers fall back to openat); io_uring fails with EPERM (its operations bypass
+//     seccomp); the keyring calls fail with EPERM (the uid's user and persistent
+//     keyrings are reachable from any session keyring); and the terminal ioctls that
+//     inject input or take a terminal over fail with EPERM.
 //
 // Pure code: the launcher compiles both before clone3 and the child only installs them.
 #pragma once
@@ -33,43 +41,61 @@ constexpr uint16_t kBpfLdWAbs = 0x20; // BPF_LD | BPF_W | BPF_ABS
 constexpr uint16_t kBpfJeqK = 0x15;   // BPF_JMP | BPF_JEQ | BPF_K
 constexpr uint16_t kBpfJgeK = 0x35;   // BPF_JMP | BPF_JGE | BPF_K
 constexpr uint16_t kBpfRetK = 0x06;   // BPF_RET | BPF_K
+constexpr uint16_t kBpfAndK = 0x54;   // BPF_ALU | BPF_AND | BPF_K
 constexpr uint32_t kAuditArchX86_64 = 0xC000003E;
 constexpr uint32_t kX32SyscallBit = 0x40000000;
 constexpr uint32_t kSeccompRetKillProcess = 0x80000000;
 constexpr uint32_t kSeccompRetErrnoEperm = 0x00050001;  // SECCOMP_RET_ERRNO | EPERM
 constexpr uint32_t kSeccompRetErrnoEacces = 0x0005000D; // SECCOMP_RET_ERRNO | EACCES
+constexpr uint32_t kSeccompRetErrnoEnosys = 0x00050026; // SECCOMP_RET_ERRNO | ENOSYS
 constexpr uint32_t kSeccompRetAllow = 0x7FFF0000;
 constexpr uint32_t kSeccompDataNr = 0;   // offsetof(struct seccomp_data, nr)
 constexpr uint32_t kSeccompDataArch = 4; // offsetof(struct seccomp_data, arch)
 // The low 32 bits of args[1] (offsetof(args) = 16, little-endian). ioctl's request is
 // an unsigned int to the kernel, so only these bits name the request: comparing all 64
-// would let 0x100005412 through (Flatpak's CVE-2019-10063).
+// would let 0x100005412 through (Flatpak's CVE-2019-10063). Open flags are an int to
+// the kernel too: the low 32 bits of args[1] (open) and args[2] (openat).
 constexpr uint32_t kSeccompDataArg1Low = 24;
+constexpr uint32_t kSeccompDataArg2Low = 32;
 
 // x86-64 syscall numbers the denylists name.
 constexpr uint32_t kNrSocket = 41, kNrClone = 56, kNrFork = 57, kNrVfork = 58,
                    kNrIoUringSetup = 425, kNrIoUringEnter = 426, kNrIoUringRegister = 427,
                    kNrClone3 = 435;
 
-constexpr uint32_t kNrIoctl = 16, kNrTruncate = 76;
-constexpr uint32_t kTiocsti = 0x5412, kTioclinux = 0x541C;
+// x86-64 syscall numbers the hardening filter names.
+constexpr uint32_t kNrOpen = 2, kNrIoctl = 16, kNrTruncate = 76, kNrAddKey = 248,
+                   kNrRequestKey = 249, kNrKeyctl = 250, kNrOpenat = 257, kNrOpenat2 = 437;
+// Open flags (the kernel's octal values): the access mode and O_TRUNC.
+constexpr uint32_t kOAccmode = 03, kOTrunc = 01000;
+// Terminal ioctls: input injection (TIOCSTI, TIOCLINUX's paste), and taking a terminal
+// over: its line discipline (TIOCSETD: N_NULL leaves it dead), exclusive mode (TIOCEXCL:
+// every later open, /dev/tty included, fails with EBUSY; TIOCNXCL), the console
+// (TIOCCONS) and hanging it up (TIOCVHANGUP).
+constexpr uint32_t kTiocsti = 0x5412, kTioclinux = 0x541C, kTiocsetd = 0x5423,
+                   kTiocexcl = 0x540C, kTiocnxcl = 0x540D, kTioccons = 0x541D,
+                   kTiocvhangup = 0x5437;
+constexpr uint32_t kDeniedTtyIoctls[] = {kTiocsti,  kTioclinux, kTiocsetd,   kTiocexcl,
+                                         kTiocnxcl, kTioccons,  kTiocvhangup};
 
 constexpr size_t kMaxDeniedSyscalls = 8;
 constexpr size_t kMaxSeccompInsns = 6 + 2 * kMaxDeniedSyscalls + 1;
 
-// What the hardening filter denies.
+// What the hardening filter decides beyond what it always denies.
 struct HardeningFilter {
-    bool deny_truncate = false;   // truncate(2) -> EACCES (Landlock ABI < 3)
-    bool deny_tty_inject = false; // ioctl TIOCSTI / TIOCLINUX -> EPERM
-    bool empty() const { return !deny_truncate && !deny_tty_inject; }
+    // Landlock older than ABI 3 checks no truncation: truncate(2) and O_TRUNC opens
+    // that are not for writing fail with EACCES.
+    bool truncate_by_seccomp = false;
 };
-constexpr size_t kMaxHardeningInsns = 6 + 2 + 5 + 1;
+// Prologue, truncate, openat2, six denied calls, the open and openat blocks, the ioctl
+// block, ALLOW.
+constexpr size_t kMaxHardeningInsns = 6 + 2 + 2 + 2 * 6 + 2 * 8 + (4 + 7) + 1;
 
 // The denied numbers for `req`, ascending; returns how many.
 size_t seccomp_denied_syscalls(SeccompRequest req, uint32_t out[kMaxDeniedSyscalls]);
 // The whole program; returns its length in instructions.
 size_t compile_seccomp_denylist(SeccompRequest req, BpfInsn out[kMaxSeccompInsns]);
-// The hardening program; returns its length in instructions (0 when `f` is empty).
+// The hardening program; returns its length in instructions.
 size_t compile_hardening_filter(HardeningFilter f, BpfInsn out[kMaxHardeningInsns]);
 
 } // namespace bvisor::codec

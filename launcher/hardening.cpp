@@ -66,17 +66,16 @@ HardeningSetup prepare_hardening(const codec::Plan& plan, const codec::Schedule&
     h.filter_available = avail == 0;
     if (!h.filter_available && required) refuse_missing("a seccomp filter", avail);
     if (h.filter_available) {
-        h.filter.deny_tty_inject = true;
-        h.filter.deny_truncate = landlock.truncate_by_seccomp && schedule.landlock > 0;
+        h.filter.truncate_by_seccomp = landlock.truncate_by_seccomp && schedule.landlock > 0;
         size_t n = codec::compile_hardening_filter(h.filter, g_filter);
         g_fprog.len = static_cast<unsigned short>(n);
         g_fprog.filter = reinterpret_cast<struct sock_filter*>(g_filter);
         child.hardening_filter = &g_fprog;
     } else if (landlock.truncate_by_seccomp && schedule.landlock > 0) {
-        // Without the filter, truncate(2) would be unchecked below ABI 3: fail closed.
+        // Without the filter, truncation would be unchecked below ABI 3: fail closed.
         Line detail;
         detail.append("Landlock ABI ").append_u64(static_cast<uint64_t>(landlock.abi));
-        detail.append(" cannot check truncate(2), and no seccomp filter can: ");
+        detail.append(" cannot check truncation, and no seccomp filter can: ");
         append_os_error(detail, avail);
         g_transcript.refuse(codec::RefusalReason::MissingPrimitive, detail);
     }
@@ -111,7 +110,9 @@ void hardening_note(const HardeningSetup& h, uint64_t keep_capabilities) {
     }
     // kept: no CAP_SETPCAP to change it, and none to use it with (no_new_privs is set).
     text.append(h.bounding ? " bounding=dropped" : " bounding=kept");
-    text.append(h.filter_available ? " tty_ioctl=denied" : " tty_ioctl=unavailable");
+    // The hardening filter's rules (codec/seccomp_bpf.h), or why they are missing.
+    text.append(h.filter_available ? " tty_ioctl=denied keyctl=denied io_uring=denied"
+                                   : " tty_ioctl=unavailable keyctl=allowed io_uring=allowed");
     g_transcript.note(text);
 }
 

@@ -5,9 +5,10 @@
 // gets: a new session (no controlling terminal, out of the caller's process group); a
 // fresh session keyring; no capabilities (effective, permitted, inheritable, ambient,
 // and the bounding set where the launcher may change it), except the plan's
-// keep_capabilities; and, on x86-64, a second seccomp program that fails
-// ioctl(TIOCSTI/TIOCLINUX) (and truncate(2) when Landlock is older than ABI 3). The
-// Landlock scopes are landlock.h's. An unconfined plan keeps upstream's behaviour.
+// keep_capabilities; and, on x86-64, a second seccomp program (codec/seccomp_bpf.h)
+// that closes the terminal ioctls, keyrings, io_uring, openat2 and access-mode-3 opens,
+// and below Landlock ABI 3 truncation by path. The Landlock scopes are landlock.h's.
+// An unconfined plan keeps upstream's behaviour.
 //
 // What the kernel cannot do is reported, never assumed: keyrings (ENOSYS, or refused by
 // a filter the workload inherits too), seccomp filters. A plan with the hardening entry

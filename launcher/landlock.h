@@ -5,7 +5,8 @@
 //   * the handled filesystem rights are exactly those the kernel knows, up to ABI 3
 //     (0x1FFF on ABI 1, 0x3FFF on ABI 2, 0x7FFF from ABI 3): no network rights, no
 //     IOCTL_DEV (upstream parity); every rule is masked to them;
-//   * below ABI 3 the kernel cannot check truncate(2): the hardening filter denies it
+//   * below ABI 3 the kernel checks no truncation (truncate(2), and open with O_TRUNC
+//     asks only for READ_FILE when not opened for writing): the hardening filter denies both
 //     (truncate=seccomp); below ABI 2 it denies every cross-directory rename and link
 //     (refer=denied), which is stricter, never wider;
 //   * from ABI 6 the domain is scoped: no signals and no abstract unix sockets across its

@@ -23,6 +23,7 @@
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
+#include <functional>
 #include <sstream>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -490,6 +491,49 @@ TEST_CASE("hardening: the caller's session keyring is not the workload's", "[har
     CHECK_FALSE(file_exists(s.out + "/denied"));
     // Control: the same read outside the sandbox gets the caller's key.
     auto allowed = attempt("", s.out + "/allowed");
+    CHECK(allowed.exit_code == 0);
+    CHECK(read_file(s.out + "/allowed") == "the-secret");
+}
+
+TEST_CASE("hardening: the uid's user keyring and persistent keyring are not reachable from "
+          "the fresh one (no keyctl, add_key, request_key)",
+          "[hardening][keys]") {
+    bool unprivileged = GENERATE(false, true);
+    std::string which = GENERATE(std::string("user"), std::string("persistent"));
+    INFO((unprivileged ? "as uid 65534" : "as root") << ", the " << which << " keyring");
+    require_root_identity(unprivileged);
+    BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock (Linux 5.13+) unavailable");
+    Scratch s(unprivileged);
+    std::string probe = probe_path(), id = s.out + "/id";
+    std::string desc = "bvisor-test-" + which + "-" + std::to_string(::getpid());
+    auto as_identity = [&](std::vector<std::string> argv) {
+        if (unprivileged && running_as_root())
+            argv.insert(argv.begin(),
+                        {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"});
+        return run_process(argv, user_env());
+    };
+    // The caller's key: a Kerberos ticket or a token a login put in the uid's keyring.
+    auto added = as_identity({probe, "key-add-" + which, desc, "the-secret", id});
+    INFO(added.out);
+    if (which == "persistent")
+        BVISOR_REQUIRE_KERNEL_FEATURE(added.exit_code == 0,
+                                      "persistent keyrings (CONFIG_PERSISTENT_KEYRINGS)");
+    REQUIRE(added.exit_code == 0);
+    struct Cleanup {
+        std::function<void()> f;
+        ~Cleanup() { f(); }
+    } cleanup{[&] { as_identity({probe, "key-invalidate", read_file(id)}); }};
+
+    auto denied = as_identity(
+        bvisor_run_argv({"--rw", s.out, "--", probe, "key-steal-" + which, desc, s.out + "/denied"},
+                        false));
+    INFO(denied.out << denied.err);
+    CHECK(denied.exit_code == 1);
+    CHECK_THAT(denied.out, ContainsSubstring("=EPERM"));
+    CHECK_FALSE(file_exists(s.out + "/denied")); // ground truth: the payload never left
+    // Control: the same program outside the sandbox copies the key out.
+    auto allowed = as_identity({probe, "key-steal-" + which, desc, s.out + "/allowed"});
+    INFO(allowed.out);
     CHECK(allowed.exit_code == 0);
     CHECK(read_file(s.out + "/allowed") == "the-secret");
 }

@@ -18,6 +18,7 @@
 
 #include <cerrno>
 #include <cstddef>
+#include <optional>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sys/prctl.h>
@@ -142,6 +143,66 @@ TEST_CASE("below Landlock ABI 3, truncate(2) fails everywhere with EACCES; ftrun
     Observation plain = launch(probe({"truncate", outside + "/f"}).build(), as(who));
     CHECK(plain.out == "truncate=ok\n");
     CHECK(size_of(outside + "/f") == 0);
+}
+
+// A directory under /usr, where the system read roots reach (root only), removed with
+// its contents.
+struct SystemDir {
+    std::string path = "/usr/local/bvisor-test-" + std::to_string(::getpid());
+    SystemDir() { REQUIRE(::mkdir(path.c_str(), 0777) == 0); }
+    ~SystemDir() {
+        ::unlink((path + "/f").c_str());
+        ::rmdir(path.c_str());
+    }
+};
+
+TEST_CASE("below Landlock ABI 3, O_TRUNC opens not for writing fail everywhere: open, openat, "
+          "openat2, io_uring and access mode 3, in a read root, a system root and outside",
+          "[launcher][landlock][abi]") {
+    BVISOR_REQUIRE_KERNEL_FEATURE(seccomp_available(), "seccomp user notification unavailable");
+    BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock (Linux 5.13+) unavailable");
+    long abi = GENERATE(1, 2, 0); // 0: the kernel's own ABI, which checks truncation itself
+    Who who = BOTH_IDENTITIES;
+    INFO("ABI " << (abi ? std::to_string(abi) : "of this kernel") << ", " << who.name());
+    require_identity(who);
+    TempDir dir("otrunc");
+    std::string ro = open_dir(dir, "ro"), rw = open_dir(dir, "rw"), outside = open_dir(dir, "x");
+    std::vector<std::string> places = {ro, outside};
+    std::optional<SystemDir> sys;
+    if (!who.unprivileged) places.push_back(sys.emplace().path); // under /usr
+    // What each way fails with: the open calls with EACCES (the filter below ABI 3,
+    // Landlock's own truncate check above), openat2 with ENOSYS and io_uring with EPERM
+    // (the filter, on every ABI).
+    const std::vector<std::pair<std::string, std::string>> ways = {
+        {"open", "open=EACCES (Permission denied)\n"},
+        {"openat", "openat=EACCES (Permission denied)\n"},
+        {"openat2", "openat2=ENOSYS (Function not implemented)\n"},
+        {"io_uring", "io_uring=EPERM (Operation not permitted)\n"},
+        {"mode3", "openat=EACCES (Permission denied)\n"}};
+    for (const auto& place : places) {
+        std::string f = place + "/f";
+        for (const auto& [how, expect] : ways) {
+            INFO(how << " " << f);
+            write_file(f, "0123456789", 0666);
+            give_to(who, f);
+            PlanBuilder pb = confined_probe({"open-trunc", how, f}, {ro}, {rw});
+            Observation o = launch_at_abi(pb, abi, who);
+            INFO(show(o));
+            CHECK(o.terminal == S::ExecSucceeded);
+            CHECK(o.out == expect);
+            CHECK(size_of(f) == 10); // the disk: untouched
+            // Control: unconfined, the same call empties the same file.
+            Observation c = launch(probe({"open-trunc", how, f}).build(), as(who));
+            CHECK(size_of(f) == 0);
+        }
+    }
+    // Control inside the sandbox: opening for writing with O_TRUNC in a write root works
+    // (Landlock checks WRITE_FILE), and a plain read of a read-root file does too.
+    write_file(rw + "/f", "0123456789", 0666);
+    give_to(who, rw + "/f");
+    PlanBuilder w = confined_probe({"ftruncate", rw + "/f"}, {ro}, {rw});
+    CHECK(launch_at_abi(w, abi, who).out == "ftruncate=ok\n");
+    CHECK(size_of(rw + "/f") == 0);
 }
 
 TEST_CASE("cross-directory rename in a write root: allowed on ABI 2, EXDEV on ABI 1",

@@ -48,6 +48,10 @@ std::optional<uint32_t> run_seccomp_bpf(const std::vector<codec::BpfInsn>& prog,
                 return std::nullopt;
             }
             pc += 1 + (taken ? i.jt : i.jf);
+        } else if (cls == 0x04) { // BPF_ALU: AND with a constant only
+            if (i.code != 0x54) return std::nullopt;
+            acc &= i.k;
+            ++pc;
         } else if (cls == 0x06) {                    // BPF_RET
             if (i.code != 0x06) return std::nullopt; // K only
             return i.k;

@@ -2,7 +2,7 @@
 // run the launcher's emitted filters on (arch, nr) inputs in user space.
 //
 // Implements the instructions seccomp filters use (ld abs, jumps with K operands,
-// ret K) and rejects anything else, out-of-range loads and jumps past the end.
+// AND with K, ret K) and rejects anything else, out-of-range loads and jumps past the end.
 #pragma once
 
 #include "codec/seccomp_bpf.h"

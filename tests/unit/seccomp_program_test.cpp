@@ -8,6 +8,7 @@
 #include <catch2/catch_test_macros.hpp>
 
 #include <set>
+#include <utility>
 #include <vector>
 
 using namespace bvisor;
@@ -102,81 +103,154 @@ TEST_CASE("the interpreter itself rejects malformed programs", "[unit][seccomp]"
     CHECK(run_seccomp_bpf({{0x06, 0, 0, 7}}, {0, kX86_64}) == 7u);
 }
 
-// --- the hardening filter (docs/PROTOCOL.md section 11): a second program, so the
+// --- the hardening filter (docs/PROTOCOL.md section 11.2): a second program, so the
 // denylist above stays upstream's byte for byte.
 
 namespace {
 
-std::vector<BpfInsn> hardening(bool truncate, bool tty) {
+std::vector<BpfInsn> hardening(bool truncate) {
     BpfInsn buf[kMaxHardeningInsns];
-    size_t n = compile_hardening_filter(HardeningFilter{truncate, tty}, buf);
+    size_t n = compile_hardening_filter(HardeningFilter{truncate}, buf);
     return {buf, buf + n};
 }
 
-SeccompInput ioctl_call(uint64_t request) {
-    SeccompInput in{16, kX86_64};
-    in.args[0] = 0;
-    in.args[1] = request;
+SeccompInput call(uint32_t nr, uint64_t a0 = 0, uint64_t a1 = 0, uint64_t a2 = 0) {
+    SeccompInput in{nr, kX86_64};
+    in.args[0] = a0;
+    in.args[1] = a1;
+    in.args[2] = a2;
     return in;
 }
+SeccompInput ioctl_call(uint64_t request) { return call(16, 0, request); }
 
-constexpr uint32_t kEperm = 0x00050001, kEacces = 0x0005000D, kAllow = 0x7FFF0000,
-                   kKill = 0x80000000;
+constexpr uint32_t kEperm = 0x00050001, kEacces = 0x0005000D, kEnosys = 0x00050026,
+                   kAllow = 0x7FFF0000, kKill = 0x80000000;
+constexpr uint64_t kRdonly = 0, kWronly = 1, kRdwr = 2, kMode3 = 3, kTrunc = 01000,
+                   kCreat = 0100, kCloexec = 02000000, kPath = 010000000;
 
 } // namespace
 
 TEST_CASE("the hardening filter compiles to the golden program", "[unit][seccomp]") {
-    std::vector<BpfInsn> both = kPrelude;
-    both.push_back({0x15, 0, 1, 76});         // truncate
-    both.push_back({0x06, 0, 0, 0x0005000D}); //   ERRNO(EACCES)
-    both.push_back({0x15, 0, 4, 16});         // ioctl, else to ALLOW
-    both.push_back({0x20, 0, 0, 24});         //   ld args[1] low 32 bits
-    both.push_back({0x15, 1, 0, 0x5412});     //   TIOCSTI
-    both.push_back({0x15, 0, 1, 0x541C});     //   TIOCLINUX
-    both.push_back({0x06, 0, 0, 0x00050001}); //   ERRNO(EPERM)
-    both.push_back({0x06, 0, 0, 0x7FFF0000}); // ALLOW
-    CHECK(same(hardening(true, true), both));
-    CHECK(hardening(true, true).size() == kMaxHardeningInsns);
-    CHECK(hardening(false, false).empty());
+    // Written out by hand from docs/PROTOCOL.md section 11.2.
+    auto golden = [](bool truncate) {
+        std::vector<BpfInsn> p = kPrelude;
+        if (truncate) {
+            p.push_back({0x15, 0, 1, 76});         // truncate
+            p.push_back({0x06, 0, 0, 0x0005000D}); //   ERRNO(EACCES)
+        }
+        p.push_back({0x15, 0, 1, 437});        // openat2
+        p.push_back({0x06, 0, 0, 0x00050026}); //   ERRNO(ENOSYS)
+        for (uint32_t nr : {425u, 426u, 427u, 248u, 249u, 250u}) {
+            p.push_back({0x15, 0, 1, nr});         // io_uring_*, add_key, request_key, keyctl
+            p.push_back({0x06, 0, 0, 0x00050001}); //   ERRNO(EPERM)
+        }
+        for (auto [nr, at] : {std::pair{2u, 24u}, std::pair{257u, 32u}}) {
+            p.push_back({0x15, 0, static_cast<uint8_t>(truncate ? 7 : 6), nr}); // open, openat
+            p.push_back({0x20, 0, 0, at});                                      //   ld flags
+            p.push_back({0x54, 0, 0, 01003});                                   //   & O_TRUNC|O_ACCMODE
+            p.push_back({0x15, static_cast<uint8_t>(truncate ? 3 : 2), 0, 3});  //   mode 3
+            p.push_back({0x15, static_cast<uint8_t>(truncate ? 2 : 1), 0, 01003});
+            if (truncate) p.push_back({0x15, 1, 0, 01000}); //   O_RDONLY|O_TRUNC
+            p.push_back({0x06, 0, 0, 0x7FFF0000});          //   ALLOW
+            p.push_back({0x06, 0, 0, 0x0005000D});          //   ERRNO(EACCES)
+        }
+        p.push_back({0x15, 0, 10, 16}); // ioctl
+        p.push_back({0x20, 0, 0, 24});  //   ld args[1] low 32 bits: the request
+        uint8_t left = 7;
+        for (uint32_t req : {0x5412u, 0x541Cu, 0x5423u, 0x540Cu, 0x540Du, 0x541Du, 0x5437u})
+            p.push_back({0x15, left--, 0, req});
+        p.push_back({0x06, 0, 0, 0x7FFF0000}); //   ALLOW
+        p.push_back({0x06, 0, 0, 0x00050001}); //   ERRNO(EPERM)
+        p.push_back({0x06, 0, 0, 0x7FFF0000}); // ALLOW
+        return p;
+    };
+    CHECK(same(hardening(true), golden(true)));
+    CHECK(same(hardening(false), golden(false)));
+    CHECK(hardening(true).size() == kMaxHardeningInsns);
 }
 
-TEST_CASE("the hardening filter denies terminal injection by the request's 32 bits only",
+TEST_CASE("the hardening filter denies the terminal ioctls by the request's 32 bits only",
           "[unit][seccomp]") {
     for (bool truncate : {false, true}) {
-        auto prog = hardening(truncate, true);
+        auto prog = hardening(truncate);
         INFO("truncate=" << truncate);
         // The kernel reads the request as an unsigned int: high bits must not let it by
         // (Flatpak's CVE-2019-10063 compared all 64 bits).
-        for (uint64_t req : {0x5412ull, 0x541Cull, 0x100005412ull, 0xffffffff0000541Cull})
+        for (uint64_t req : {0x5412ull, 0x541Cull, 0x5423ull, 0x540Cull, 0x540Dull, 0x541Dull,
+                             0x5437ull, 0x100005412ull, 0xffffffff0000541Cull, 0x700005423ull})
             CHECK(run_seccomp_bpf(prog, ioctl_call(req)) == kEperm);
         // Control: every other request, including neighbours and TIOCSTI's number on
-        // another syscall, is allowed.
-        for (uint64_t req : {0x5411ull, 0x5413ull, 0x541Bull, 0x541Dull, 0x5401ull, 0ull,
-                             0x80045430ull, 0x100000000ull})
+        // another syscall, is allowed (window size, modes, TIOCSCTTY, FIONREAD...).
+        for (uint64_t req : {0x5411ull, 0x5413ull, 0x541Bull, 0x541Eull, 0x5401ull, 0x5402ull,
+                             0x540Eull, 0x5414ull, 0x5424ull, 0x5436ull, 0ull, 0x80045430ull,
+                             0x100000000ull})
             CHECK(run_seccomp_bpf(prog, ioctl_call(req)) == kAllow);
-        SeccompInput write{1, kX86_64};
-        write.args[1] = 0x5412;
-        CHECK(run_seccomp_bpf(prog, write) == kAllow);
+        CHECK(run_seccomp_bpf(prog, call(1, 0, 0x5412)) == kAllow);
     }
 }
 
-TEST_CASE("the hardening filter denies truncate(2) only when asked, with EACCES",
+TEST_CASE("the hardening filter closes keyrings, io_uring and openat2 on every ABI",
           "[unit][seccomp]") {
-    auto with = hardening(true, true), without = hardening(false, true);
-    CHECK(run_seccomp_bpf(with, {76, kX86_64}) == kEacces);
-    CHECK(run_seccomp_bpf(without, {76, kX86_64}) == kAllow);
-    // ftruncate (77) and open stay allowed: they need an fd Landlock already checked.
-    for (uint32_t nr : {77u, 2u, 257u, 0u, 59u, 322u})
-        CHECK(run_seccomp_bpf(with, {nr, kX86_64}) == kAllow);
-    auto only_truncate = hardening(true, false);
-    CHECK(run_seccomp_bpf(only_truncate, ioctl_call(0x5412)) == kAllow);
-    CHECK(run_seccomp_bpf(only_truncate, {76, kX86_64}) == kEacces);
+    for (bool truncate : {false, true}) {
+        auto prog = hardening(truncate);
+        INFO("truncate=" << truncate);
+        for (uint32_t nr : {248u, 249u, 250u, 425u, 426u, 427u})
+            CHECK(run_seccomp_bpf(prog, call(nr)) == kEperm);
+        CHECK(run_seccomp_bpf(prog, call(437)) == kEnosys);
+        // Control: their neighbours and everyday calls.
+        for (uint32_t nr : {0u, 1u, 3u, 9u, 56u, 59u, 77u, 247u, 251u, 322u, 424u, 428u, 435u,
+                            436u, 438u, 439u})
+            CHECK(run_seccomp_bpf(prog, call(nr)) == kAllow);
+    }
+}
+
+TEST_CASE("the hardening filter fails access-mode-3 opens on every ABI, and below ABI 3 "
+          "O_TRUNC opens that are not for writing",
+          "[unit][seccomp]") {
+    for (bool truncate : {false, true}) {
+        auto prog = hardening(truncate);
+        INFO("truncate=" << truncate);
+        // open: flags in args[1]; openat: in args[2] (args[1] is the path).
+        for (uint32_t nr : {2u, 257u}) {
+            INFO((nr == 2 ? "open" : "openat"));
+            auto o = [&](uint64_t flags) {
+                return nr == 2 ? run_seccomp_bpf(prog, call(2, 0x1000, flags))
+                               : run_seccomp_bpf(prog, call(257, uint64_t(-100), 0x1000, flags));
+            };
+            CHECK(o(kMode3) == kEacces);
+            CHECK(o(kMode3 | kTrunc | kCloexec) == kEacces);
+            CHECK(o(kMode3 | kPath) == kEacces); // O_PATH ignores the mode; harmless
+            CHECK(o(kRdonly | kTrunc) == (truncate ? kEacces : kAllow));
+            CHECK(o(kRdonly | kTrunc | kCreat | kCloexec) == (truncate ? kEacces : kAllow));
+            // Control: Landlock checks every one of these itself.
+            for (uint64_t flags : {kRdonly, kWronly, kRdwr, kWronly | kTrunc, kRdwr | kTrunc,
+                                   kWronly | kCreat | kTrunc, kRdonly | kCloexec, kPath,
+                                   uint64_t{0xffffffff00000000ull} | kRdonly})
+                CHECK(o(flags) == kAllow);
+            // The kernel reads flags as an int: high bits do not matter.
+            CHECK(o(0xffffffff00000000ull | kMode3) == kEacces);
+        }
+        // openat's path pointer (args[1]) is never read as flags.
+        CHECK(run_seccomp_bpf(prog, call(257, 0, kMode3, kRdonly)) == kAllow);
+        CHECK(run_seccomp_bpf(prog, call(2, 0, kRdonly, kMode3)) == kAllow);
+    }
+}
+
+TEST_CASE("the hardening filter denies truncate(2) only below ABI 3, with EACCES",
+          "[unit][seccomp]") {
+    auto with = hardening(true), without = hardening(false);
+    CHECK(run_seccomp_bpf(with, call(76)) == kEacces);
+    CHECK(run_seccomp_bpf(without, call(76)) == kAllow);
+    // ftruncate (77) stays allowed: it needs an fd opened for writing, which Landlock
+    // grants only in write roots.
+    CHECK(run_seccomp_bpf(with, call(77)) == kAllow);
 }
 
 TEST_CASE("the hardening filter kills x32 and foreign architectures like the denylist",
           "[unit][seccomp]") {
-    for (auto prog : {hardening(true, true), hardening(false, true), hardening(true, false)}) {
-        for (uint32_t nr : {0x40000000u | 16, 0x40000000u | 514, 0x40000000u | 76, 0xffffffffu})
+    for (auto prog : {hardening(true), hardening(false)}) {
+        for (uint32_t nr : {0x40000000u | 16, 0x40000000u | 514, 0x40000000u | 76,
+                            0x40000000u | 250, 0xffffffffu})
             CHECK(run_seccomp_bpf(prog, {nr, kX86_64}) == kKill);
         for (uint32_t arch : {kI386, kAarch64, 0u})
             CHECK(run_seccomp_bpf(prog, {54 /* i386 ioctl */, arch}) == kKill);
