@@ -14,7 +14,7 @@ namespace bvisor::launcher {
 namespace {
 
 constexpr int kExitChildFailed = 127;
-constexpr int kSigKill = 9;
+constexpr int kSigKill = 9, kSigStop = 19;
 constexpr long kEintr = -4;
 
 // Set by arm_child() before clone3; the child only reads it.
@@ -181,6 +181,8 @@ void run_child(const ChildPlan& p) {
     if (p.new_session) {
         r = sys::sys_setsid();
         if (r < 0) fail(p, ChildStep::Session, r);
+        if (p.test_stop_after_setsid)
+            (void)sys::sys_kill(static_cast<pid_t>(sys::sys_getpid()), kSigStop);
     }
     if (p.join_keyring) {
         r = sys::sys_keyctl(sys::kKeyctlJoinSessionKeyring, 0);

@@ -4,8 +4,8 @@
 // over in a ChildPlan; the child only interprets it. In the child: no allocation, no
 // locks, no libc calls (musl's cached thread state belongs to the parent), only raw
 // syscalls from launcher/sys/. Without a user namespace the child shares the
-// coordinator's memory (CLONE_VM | CLONE_VFORK) until its execveat: it writes nothing
-// but its own stack.
+// coordinator's memory (CLONE_VM) until its execveat, running beside it: it writes
+// nothing but its own stack, and the coordinator never writes what it reads.
 //
 // Every way the window can end before exec is reported as one record on the
 // launcher's own close-on-exec error pipe: a failed step {step, errno}, or a signal
@@ -82,7 +82,8 @@ struct ChildPlan {
     uint64_t keep_capabilities = 0;
     const struct sock_fprog* hardening_filter = nullptr; // or nullptr
 
-    long test_pause_ms = 0; // testhooks.h: always 0 outside the test build
+    long test_pause_ms = 0;              // testhooks.h: always 0 outside the test build
+    bool test_stop_after_setsid = false; // testhooks.h: always false outside it
 };
 
 // Called by the coordinator before clone3: the window's signal handler reports on

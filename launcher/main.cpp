@@ -291,12 +291,18 @@ void prepare_child(Launch& l) {
     g_child.argv = g_argv;
     g_child.envp = g_envp;
     g_child.test_pause_ms = l.hooks.window_pause_ms;
+    g_child.test_stop_after_setsid = l.hooks.stop_after_setsid;
     make_window_comm(g_child.comm);
     const int kept[] = {0, 1, 2, exe_fd, l.error_pipe[1], g_child.ruleset_fd, l.sync_pipe[0]};
     for (int fd : kept)
         keep_fd(g_child, fd);
     arm_child(g_child);
 
+    // What a confined workload leaves running becomes ours, to end with it.
+    if (l.hardening.active) {
+        long sr = become_subreaper();
+        if (sr < 0) g_transcript.os_fault("prctl(PR_SET_CHILD_SUBREAPER)", sr);
+    }
     long r = block_signals(&l.signals);
     if (r < 0) g_transcript.os_fault("rt_sigprocmask", r);
     g_child.reset_to_default = l.signals.non_default;
@@ -314,11 +320,17 @@ void spawn_child(Launch& l) {
     args.exit_signal = kSigChld;
     if (!l.target().user_namespace) {
         // Without a rendezvous the child needs nothing from us until it has exec'd, so
-        // it borrows our memory instead of copying it (what posix_spawn does): no page
+        // it borrows our memory instead of copying it (as posix_spawn does): no page
         // tables to copy, no copy-on-write faults afterwards; about 0.08 ms per launch
-        // here. CLONE_VFORK holds us until its execveat succeeded or it exited, so
-        // nothing of ours runs while it shares our memory. It runs on its own stack.
-        args.flags |= CLONE_VM | CLONE_VFORK;
+        // here. It runs on its own stack and writes nothing else; what it reads
+        // (g_child and what it points to) we never write again.
+        //
+        // No CLONE_VFORK: a vfork parent waits uninterruptibly, handlers and all, until
+        // the child has exec'd. A stop that lands on the child just after its setsid
+        // leaves it stopped outside our process group, and only our forwarded SIGCONT
+        // can continue it (supervise.h); we must be running to forward it. So we carry
+        // on at once and wait for the exec on the error pipe, where we can take signals.
+        args.flags |= CLONE_VM;
         args.stack = reinterpret_cast<uint64_t>(g_child_stack);
         args.stack_size = sizeof g_child_stack;
     } else {
@@ -431,6 +443,9 @@ void rendezvous(Launch& l) {
     } while (n == kEintr);
     (void)sys::sys_close(l.sync_pipe[1]);
     if (n != 1) {
+        // EPIPE: the child is gone already; what ended it is on the error pipe.
+        ChildReport report;
+        if (read_child_report(l, &report)) fault_child_report(l.child, report);
         int status;
         (void)reap(l.child, &status);
         g_transcript.os_fault("write (userns release)", n < 0 ? n : -5);
@@ -445,6 +460,16 @@ void workload_note(int status) {
         text.append("workload signal=").append_u64(static_cast<uint64_t>(status & 0x7f));
         if (status & 0x80) text.append(" core");
     }
+    g_transcript.note(text);
+}
+
+// `# survivors ended=N[ left][ unlisted]`, when the workload left anything behind.
+void survivors_note(const Survivors& s) {
+    if (s.ended == 0 && !s.left) return;
+    Line text;
+    text.append("survivors ended=").append_u64(static_cast<uint64_t>(s.ended));
+    if (s.left) text.append(" left");
+    if (s.unlisted) text.append(" unlisted");
     g_transcript.note(text);
 }
 
@@ -469,9 +494,11 @@ void await_workload(Launch& l) {
     if (l.target().network_namespace)
         g_transcript.note("network_namespace=empty_netns child_isolated");
     workload_note(end.status);
+    if (l.hardening.active) kill_workload_group(l.child); // before the reap: see supervise.h
     int status;
     r = reap(l.child, &status);
     if (r < 0) g_transcript.os_fault("wait4", r);
+    if (l.hardening.active) survivors_note(end_survivors());
     if (l.hooks.pause_after_reap_ms > 0) (void)sys::sys_sleep_ms(l.hooks.pause_after_reap_ms);
 }
 

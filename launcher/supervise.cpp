@@ -9,14 +9,17 @@ namespace bvisor::launcher {
 
 namespace {
 
-constexpr long kEintr = -4;
+constexpr long kEintr = -4, kEchild = 10;
 constexpr int kSigKill = 9, kSigSegv = 11;
+constexpr int kPrSetChildSubreaper = 36; // PR_SET_CHILD_SUBREAPER
+constexpr int kSurvivorRounds = 500;     // of about 1 ms each
 constexpr int kForwarded[] = {1 /*SIGHUP*/,
                               2 /*SIGINT*/,
                               3 /*SIGQUIT*/,
                               10 /*SIGUSR1*/,
                               12 /*SIGUSR2*/,
                               15 /*SIGTERM*/,
+                              18 /*SIGCONT*/,
                               28 /*SIGWINCH*/};
 
 // Written with the handlers' signals blocked or before they are installed; read in
@@ -134,6 +137,55 @@ long await_end(pid_t child, const char* window_comm, ChildEnd* ret) {
         ret->exec_proven = same == 0;
     }
     return 0;
+}
+
+long become_subreaper() { return sys::sys_prctl(kPrSetChildSubreaper, 1); }
+
+void kill_workload_group(pid_t workload) { (void)sys::sys_kill(-workload, kSigKill); }
+
+Survivors end_survivors() {
+    Survivors s;
+    char path[64];
+    codec::TextBuf p(path, sizeof path);
+    long self = sys::sys_getpid();
+    p.append("/proc/").append_u64(static_cast<uint64_t>(self)).append("/task/");
+    p.append_u64(static_cast<uint64_t>(self)).append("/children");
+    for (int round = 0; round < kSurvivorRounds; ++round) {
+        sys::ChildSiginfo info;
+        for (;;) { // reap what has ended
+            info = sys::ChildSiginfo{};
+            if (sys::sys_waitid_any(&info, sys::kWExited | sys::kWNoHang) < 0 || info.pid == 0)
+                break;
+            ++s.ended;
+        }
+        info = sys::ChildSiginfo{};
+        if (sys::sys_waitid_any(&info, sys::kWExited | sys::kWNoHang | sys::kWNoWait) == -kEchild)
+            return s; // nobody left
+        // Still running: our children, so their pids stay ours until we reap them.
+        long fd = sys::sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+        if (fd < 0) {
+            s.unlisted = true;
+        } else {
+            char buf[512];
+            long n;
+            long pid = 0;
+            while ((n = sys::sys_read(static_cast<int>(fd), buf, sizeof buf)) > 0) {
+                for (long i = 0; i < n; ++i) {
+                    if (buf[i] >= '0' && buf[i] <= '9') {
+                        pid = pid * 10 + (buf[i] - '0');
+                    } else if (pid > 0) {
+                        (void)sys::sys_kill(static_cast<pid_t>(pid), kSigKill);
+                        pid = 0;
+                    }
+                }
+            }
+            if (pid > 0) (void)sys::sys_kill(static_cast<pid_t>(pid), kSigKill);
+            (void)sys::sys_close(static_cast<int>(fd));
+        }
+        (void)sys::sys_sleep_ms(1);
+    }
+    s.left = true;
+    return s;
 }
 
 long reap(pid_t child, int* ret_status) {

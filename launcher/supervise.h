@@ -2,9 +2,15 @@
 // around clone3, signal forwarding, the user-namespace rendezvous, the exec proof, and
 // reaping.
 //
-// Forwarding: SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH reach the
-// child from clone3 until it has ended, and never after: forwarding stops while the
-// ended child is still a zombie (its pid cannot be reused), before it is reaped.
+// Forwarding: SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCONT and SIGWINCH
+// reach the child from clone3 until it has ended, and never after: forwarding stops
+// while the ended child is still a zombie (its pid cannot be reused), before it is
+// reaped.
+//
+// SIGCONT, because the child leaves our process group (setsid) in its window: a stop
+// sent to the group while it was still a member can take effect just after it left,
+// and the group's SIGCONT would then never reach it. We are still in the group, so we
+// are continued, and pass it on.
 #pragma once
 
 #include "codec/text.h"
@@ -48,5 +54,27 @@ long await_end(pid_t child, const char* window_comm, ChildEnd* ret);
 
 // Waits for `child` to end (retrying on EINTR) and reaps it; the classic wait status.
 long reap(pid_t child, int* ret_status);
+
+// --- What the workload leaves behind (a confining plan: docs/PROTOCOL.md section 11.2).
+// The launcher is a child subreaper from before clone3, so every process the workload
+// leaves running becomes our child when its own parent dies: none can slip away to
+// init. Once the workload has ended, they are all ended too.
+long become_subreaper();
+
+// SIGKILL to the workload's process group (it leads one after its setsid: a session
+// leader's group cannot change). Called while the workload is still an unreaped zombie,
+// so its pid, and with it that group's id, cannot belong to anyone else.
+void kill_workload_group(pid_t workload);
+
+struct Survivors {
+    int ended = 0;         // processes reaped after the workload
+    bool left = false;     // some could not be ended within the bound
+    bool unlisted = false; // /proc/<pid>/task/<pid>/children could not be read
+};
+
+// Reaps every child that has ended; kills those still running (listed in
+// /proc/<pid>/task/<pid>/children; a process killed hands its own children to us), and
+// repeats until none is left, for at most about half a second.
+Survivors end_survivors();
 
 } // namespace bvisor::launcher

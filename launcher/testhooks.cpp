@@ -21,6 +21,7 @@ TestHooks read_test_hooks(char** envp) {
     h.force_userns_map_fail = number(envp, "BVISOR_TEST_FORCE_USERNS_MAP_FAIL") == 1;
     h.window_pause_ms = number(envp, "BVISOR_TEST_WINDOW_PAUSE_MS");
     h.pause_after_reap_ms = number(envp, "BVISOR_TEST_PAUSE_AFTER_REAP_MS");
+    h.stop_after_setsid = number(envp, "BVISOR_TEST_STOP_AFTER_SETSID") == 1;
     return h;
 }
 

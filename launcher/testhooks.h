@@ -8,6 +8,9 @@
 //                                         signals are unblocked (a signal can land there)
 //   BVISOR_TEST_PAUSE_AFTER_REAP_MS=N     the coordinator sleeps N ms after reaping the
 //                                         workload (a signal can land there)
+//   BVISOR_TEST_STOP_AFTER_SETSID=1       the child stops itself (SIGSTOP) just after its
+//                                         setsid: where a stop sent to the launcher's
+//                                         process group lands when it races the setsid
 #pragma once
 
 namespace bvisor::launcher {
@@ -16,6 +19,7 @@ struct TestHooks {
     bool force_userns_map_fail = false;
     long window_pause_ms = 0;
     long pause_after_reap_ms = 0;
+    bool stop_after_setsid = false;
 };
 
 TestHooks read_test_hooks(char** envp);

@@ -56,7 +56,8 @@ struct ChildSiginfo {
     char rest[128 - 28];
 };
 static_assert(sizeof(ChildSiginfo) == 128);
-constexpr int kPPid = 1;             // P_PID
+constexpr int kPAll = 0, kPPid = 1;  // P_ALL, P_PID
+constexpr int kWNoHang = 1;          // WNOHANG
 constexpr int kWExited = 4;          // WEXITED
 constexpr int kWNoWait = 0x01000000; // WNOWAIT
 constexpr int kCldExited = 1, kCldKilled = 2, kCldDumped = 3;
@@ -66,10 +67,15 @@ constexpr int kCldExited = 1, kCldKilled = 2, kCldDumped = 3;
 static inline long sys_waitid(pid_t pid, ChildSiginfo* info, int options) {
     return raw5(__NR_waitid, kPPid, pid, arg(info), options, 0L);
 }
+// waitid(P_ALL, 0, info, options): any child. With WNOHANG, info->pid is 0 when children
+// exist but none has changed state; -ECHILD when there are none.
+static inline long sys_waitid_any(ChildSiginfo* info, int options) {
+    return raw5(__NR_waitid, kPAll, 0L, arg(info), options, 0L);
+}
 
 static inline long sys_kill(pid_t pid, int sig) { return raw2(__NR_kill, pid, sig); }
 static inline long sys_setsid() { return raw0(__NR_setsid); }
-// Sleeps `ms` milliseconds (test hooks only); returns early on a handled signal.
+// Sleeps `ms` milliseconds; returns early on a handled signal.
 static inline long sys_sleep_ms(long ms) {
     struct {
         long sec, nsec;

@@ -3,7 +3,11 @@
 // SIGKILL, SIGSTOP then SIGCONT; to the launcher or to its whole process group), on
 // both child paths (CLONE_VFORK and the user-namespace rendezvous), confined and
 // unconfined, started with every signal ignored, with every signal blocked, with fds
-// 0-2 closed, with an O_PATH or an unreadable 0711 executable, as root and uid 65534.
+// 0-2 closed, with an O_PATH or an unreadable 0711 executable, as root and uid 65534;
+// and, deterministically, with the child stopped just after it left the launcher's
+// process group (the test build's BVISOR_TEST_STOP_AFTER_SETSID: where a group stop
+// that races the child's setsid lands; issue 19 F12), then the group stopped and
+// continued.
 //
 // The oracle is ground truth. The workload (bvisor-test-probe first-write) creates a
 // marker as its first act, writes the fds it has open, and exits 7. For every run:
@@ -42,9 +46,10 @@ using S = LauncherState;
 
 namespace {
 
-enum class Start { Plain, AllIgnored, AllBlocked, StdioClosed, OpathExe };
-constexpr const char* kStartNames[] = {"plain", "signals ignored", "signals blocked",
-                                       "fds 0-2 closed", "O_PATH/0711 exe"};
+enum class Start { Plain, AllIgnored, AllBlocked, StdioClosed, OpathExe, StoppedAfterSetsid };
+constexpr const char* kStartNames[] = {"plain",          "signals ignored",
+                                       "signals blocked", "fds 0-2 closed",
+                                       "O_PATH/0711 exe", "child stopped after setsid"};
 
 struct Conditions {
     Start start = Start::Plain;
@@ -120,10 +125,13 @@ TEST_CASE("fault injection: under signals at random moments the report matches g
     for (int run = 0; run < runs; ++run) {
         bool unprivileged = running_as_root() ? rng() % 2 == 0 : true;
         bool userns = userns_ok && rng() % 3 == 0;
-        bool confined = rng() % 4 != 0;
-        Conditions cond{static_cast<Start>(rng() % 5)};
-        int sig = kSignals[rng() % 5];
-        bool group = rng() % 2 == 0;
+        Conditions cond{static_cast<Start>(rng() % 6)};
+        const bool stopped = cond.start == Start::StoppedAfterSetsid;
+        bool confined = stopped || rng() % 4 != 0; // setsid is part of the confinement
+        // A stopped child is continued only by whoever stopped it: the group's stop and
+        // continue are this condition's signal.
+        int sig = stopped ? SIGSTOP : kSignals[rng() % 5];
+        bool group = stopped || rng() % 2 == 0;
         auto delay = std::chrono::microseconds(rng() % 2500);
         std::string marker = dir / ("m" + std::to_string(run));
         std::string fds = dir / ("f" + std::to_string(run));
@@ -149,6 +157,10 @@ TEST_CASE("fault injection: under signals at random moments the report matches g
             b.write_root(dir.path()).read_root(probe_dir()).read_root("/proc").system_roots();
         if (userns) b.user_namespace();
         LaunchOptions opts = as(Who{unprivileged});
+        if (stopped) {
+            opts.testhooks = true;
+            opts.extra_env = {"BVISOR_TEST_STOP_AFTER_SETSID=1"};
+        }
         opts.pre_exec = apply_start;
         opts.pre_exec_arg = &cond;
         // Sentinels the launcher inherits but the plan does not declare: one at 1000, one
@@ -162,6 +174,13 @@ TEST_CASE("fault injection: under signals at random moments the report matches g
         req.timeout = std::chrono::seconds(20);
 
         Launch l(std::move(req));
+        if (stopped) {
+            // The group's stop and continue come after the child stopped itself.
+            REQUIRE(eventually([&] {
+                long child = window_child(l.pid());
+                return child && proc_state(child) == 'T';
+            }));
+        }
         if (sig != 0) {
             std::this_thread::sleep_for(delay);
             pid_t target = group ? -l.pid() : l.pid();

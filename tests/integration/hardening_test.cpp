@@ -538,6 +538,47 @@ TEST_CASE("hardening: the uid's user keyring and persistent keyring are not reac
     CHECK(read_file(s.out + "/allowed") == "the-secret");
 }
 
+TEST_CASE("hardening: what the workload leaves running is ended with it (its process group, "
+          "a new session, a survivor's own child); an unconfined plan leaves it",
+          "[hardening][survivors]") {
+    Who who = BOTH_IDENTITIES;
+    INFO(who.name());
+    require_identity(who);
+    BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock (Linux 5.13+) unavailable");
+    std::string tag = "40.19" + std::to_string(::getpid());
+    std::vector<std::string> tags = {tag + "1", tag + "2", tag + "3", tag + "4"};
+    // In the background of its group; in a session of its own (setsid(1) forks, its
+    // parent is gone: a double fork); and a survivor's child, which reaches the
+    // launcher only once its parent has been ended.
+    // Their stdio is /dev/null: nothing holds the test's pipes open.
+    std::string script = "exec </dev/null >/dev/null 2>&1; /bin/sleep " + tags[0] +
+                         " & (/usr/bin/setsid /bin/sleep " + tags[1] +
+                         " &); (/bin/sleep " + tags[2] + " & exec /bin/sleep " + tags[3] +
+                         ") & /bin/sleep 0.2";
+    auto running = [&] {
+        int n = 0;
+        for (const auto& t : tags)
+            n += static_cast<int>(sleeps_with(t).size());
+        return n;
+    };
+    PlanBuilder b = shell(script);
+    b.system_roots().write_root("/dev/null");
+    Observation o = launch(b.build(), as(who));
+    INFO(show(o));
+    CHECK(o.terminal == S::ExecSucceeded);
+    CHECK(running() == 0); // ground truth: /proc, the moment the launcher has exited
+    CHECK(o.has_note("survivors ended=4"));
+    // Control: upstream's unconfined plan leaves all four running (ended here by tag).
+    Observation u = launch(shell(script).build(), as(who));
+    CHECK(u.terminal == S::ExecSucceeded);
+    CHECK(running() == 4);
+    CHECK_FALSE(u.has_note("survivors"));
+    for (const auto& t : tags)
+        for (long pid : sleeps_with(t))
+            ::kill(static_cast<pid_t>(pid), SIGKILL);
+    CHECK(eventually([&] { return running() == 0; }));
+}
+
 TEST_CASE("hardening: the transcript and --json-status say what was applied", "[hardening]") {
     BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock (Linux 5.13+) unavailable");
     TempDir dir("notes");

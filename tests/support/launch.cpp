@@ -3,6 +3,8 @@
 
 #include <catch2/catch_test_macros.hpp>
 
+#include <cstdlib>
+#include <dirent.h>
 #include <sstream>
 #include <thread>
 #include <unistd.h>
@@ -88,6 +90,45 @@ std::string proc_file(long pid, const std::string& name) {
     } catch (...) {
         return "";
     }
+}
+
+std::vector<long> sleeps_with(const std::string& tag) {
+    std::string needle = std::string("/bin/sleep") + '\0' + tag + '\0';
+    std::vector<long> found;
+    DIR* d = ::opendir("/proc");
+    if (!d) return found;
+    while (dirent* e = ::readdir(d)) {
+        char* end;
+        long pid = std::strtol(e->d_name, &end, 10);
+        if (*end || pid <= 0) continue;
+        if (proc_file(pid, "cmdline").find(needle) != std::string::npos) found.push_back(pid);
+    }
+    ::closedir(d);
+    return found;
+}
+
+long window_child(pid_t launcher) {
+    long found = 0;
+    DIR* d = ::opendir("/proc");
+    if (!d) return 0;
+    while (dirent* e = ::readdir(d)) {
+        char* end;
+        long pid = std::strtol(e->d_name, &end, 10);
+        if (*end || pid <= 0) continue;
+        std::string stat = proc_file(pid, "stat");
+        size_t open = stat.find('('), close = stat.rfind(')');
+        if (open == std::string::npos || close == std::string::npos) continue;
+        long ppid = std::strtol(stat.c_str() + close + 4, nullptr, 10);
+        if (ppid == launcher && stat.compare(open + 1, 7, "bvisor/") == 0) found = pid;
+    }
+    ::closedir(d);
+    return found;
+}
+
+char proc_state(long pid) {
+    std::string stat = proc_file(pid, "stat");
+    size_t close = stat.rfind(')');
+    return close == std::string::npos || close + 2 >= stat.size() ? 0 : stat[close + 2];
 }
 
 bool eventually(const std::function<bool()>& done) {

@@ -63,6 +63,13 @@ std::string probe_dir();
 long child_pid(Launch& l);
 // /proc/<pid>/<name>, or "" when the process (or the file) is gone.
 std::string proc_file(long pid, const std::string& name);
+// Every pid running /bin/sleep TAG (its command line, NUL-separated): a marker
+// process, found by a tag no other process has.
+std::vector<long> sleeps_with(const std::string& tag);
+// The launcher's child while it is in its window (its comm starts "bvisor/"), or 0.
+long window_child(pid_t launcher);
+// The state letter of /proc/<pid>/stat ('R', 'S', 'T', 'Z', ...), or 0 when it is gone.
+char proc_state(long pid);
 // Polls `done` every 5 ms for up to 5 s; true once it holds.
 bool eventually(const std::function<bool()>& done);
 
