@@ -89,6 +89,17 @@ std::pair<UniqueFd, Kind> open_root(const std::string& path, const std::string& 
     throw HostError(what + " " + path + " is " + type);
 }
 
+// The kind of a root the caller opened, from the fd itself.
+Kind kind_of_fd(int fd, const std::string& what) {
+    struct stat st;
+    if (::fstat(fd, &st) != 0) throw HostError("cannot stat " + what + " fd", errno);
+    if (S_ISDIR(st.st_mode)) return Kind::Directory;
+    if (S_ISREG(st.st_mode)) return Kind::Regular;
+    if (S_ISCHR(st.st_mode)) return Kind::CharDevice;
+    throw HostError(what + " fd " + std::to_string(fd) +
+                    " is not a directory, a regular file or a character device");
+}
+
 // In the forked child: report errno to the parent and exit. Async-signal-safe.
 [[noreturn]] void child_fail(int report_fd, int err) {
     ssize_t ignored = ::write(report_fd, &err, sizeof err);
@@ -125,11 +136,19 @@ PlanBuilder& PlanBuilder::env(std::string name, std::string value) {
     return *this;
 }
 PlanBuilder& PlanBuilder::read_root(std::string path) {
-    roots_.push_back(Root{std::move(path), Role::ReadRoot});
+    roots_.push_back(Root{std::move(path), Role::ReadRoot, UniqueFd()});
     return *this;
 }
 PlanBuilder& PlanBuilder::write_root(std::string path) {
-    roots_.push_back(Root{std::move(path), Role::WriteRoot});
+    roots_.push_back(Root{std::move(path), Role::WriteRoot, UniqueFd()});
+    return *this;
+}
+PlanBuilder& PlanBuilder::read_root(UniqueFd fd) {
+    roots_.push_back(Root{"", Role::ReadRoot, std::move(fd)});
+    return *this;
+}
+PlanBuilder& PlanBuilder::write_root(UniqueFd fd) {
+    roots_.push_back(Root{"", Role::WriteRoot, std::move(fd)});
     return *this;
 }
 PlanBuilder& PlanBuilder::system_roots() {
@@ -204,13 +223,16 @@ PreparedLaunch PlanBuilder::build() {
 
     bool first_read = true, first_write = true;
     int next_extra = layout_.extra_roots;
-    auto add_root = [&](const std::string& path, Role role, int slot) {
-        auto [fd, kind] = open_root(path, role == Role::ReadRoot ? "read root" : "write root");
+    auto add = [&](UniqueFd fd, Kind kind, Role role, int slot) {
         out.grants.push_back(Grant{slot, std::move(fd)});
         b.descriptor_table.push_back(
             DescriptorSlot{static_cast<uint32_t>(slot), role, kind, false});
     };
-    for (const Root& r : roots_) {
+    auto add_root = [&](const std::string& path, Role role, int slot) {
+        auto [fd, kind] = open_root(path, role == Role::ReadRoot ? "read root" : "write root");
+        add(std::move(fd), kind, role, slot);
+    };
+    for (Root& r : roots_) {
         int slot;
         if (r.role == Role::ReadRoot && first_read) {
             slot = layout_.read_root;
@@ -221,7 +243,12 @@ PreparedLaunch PlanBuilder::build() {
         } else {
             slot = next_extra++;
         }
-        add_root(r.path, r.role, slot);
+        if (r.fd) {
+            Kind kind = kind_of_fd(r.fd.get(), r.role == Role::ReadRoot ? "read root" : "write root");
+            add(std::move(r.fd), kind, r.role, slot);
+        } else {
+            add_root(r.path, r.role, slot);
+        }
     }
     if (system_roots_) {
         int slot = layout_.system_roots;
@@ -320,6 +347,9 @@ Launch::Launch(LaunchRequest request) : req_(std::move(request)) {
         put(0, in_child.get(), "stdin");
         put(1, out_child.get(), "stdout");
         put(2, err_child.get(), "stderr");
+    } else {
+        for (int i = 0; i < 3; ++i)
+            if (req_.stdio[i] >= 0) put(i, req_.stdio[i], "stdio");
     }
 
     // Every source is first copied above every target, so placing one can never
@@ -366,7 +396,7 @@ Launch::Launch(LaunchRequest request) : req_(std::move(request)) {
         sigaddset(&reset, sig);
 
     bool plain = !req_.run_as_uid && !req_.run_as_gid && req_.join_cgroup_procs.empty() &&
-                 !req_.pre_exec && !req_.die_with_host;
+                 !req_.pre_exec && !req_.die_with_host && !req_.new_process_group;
     if (plain) {
         // Nothing to do between fork and exec but placing fds: posix_spawn (a vfork,
         // no copy of our page tables) is the fast path.
@@ -406,6 +436,7 @@ Launch::Launch(LaunchRequest request) : req_(std::move(request)) {
     if (pid == 0) {
         // Forked child: async-signal-safe calls only, then exec the launcher.
         int rfd = report_write.get();
+        if (req_.new_process_group && ::setpgid(0, 0) != 0) child_fail(rfd, errno);
         if (!cgroup_procs.empty()) {
             int fd = ::open(cgroup_procs.c_str(), O_WRONLY | O_CLOEXEC);
             if (fd < 0 || ::write(fd, "0", 1) != 1) child_fail(rfd, errno);
@@ -439,6 +470,9 @@ Launch::Launch(LaunchRequest request) : req_(std::move(request)) {
         child_fail(rfd, errno);
     }
     pid_ = pid;
+    // Both sides set the group, so it exists when we return whichever runs first
+    // (EACCES once the child has exec'd: it did it itself).
+    if (req_.new_process_group) (void)::setpgid(pid, pid);
     report_write.reset();
     close_child_ends();
     int err = 0;
@@ -468,26 +502,31 @@ void Launch::kill(int sig) {
 }
 
 bool Launch::pump(int timeout_ms) {
-    pollfd p[4];
-    int n = 0;
+    std::vector<pollfd> p;
     std::string* sinks[3] = {&transcript_, &stdout_, &stderr_};
     UniqueFd* fds[3] = {&control_, &out_, &err_};
     int which[4];
     for (int i = 0; i < 3; ++i) {
         if (*fds[i]) {
-            p[n] = {fds[i]->get(), POLLIN, 0};
-            which[n++] = i;
+            which[p.size()] = i;
+            p.push_back({fds[i]->get(), POLLIN, 0});
         }
     }
     if (in_) {
-        p[n] = {in_.get(), POLLOUT, 0};
-        which[n++] = 3;
+        which[p.size()] = 3;
+        p.push_back({in_.get(), POLLOUT, 0});
     }
-    if (n == 0) return false;
-    int r = ::poll(p, static_cast<nfds_t>(n), timeout_ms);
+    const size_t own = p.size();
+    if (own == 0) return false;
+    if (req_.io) req_.io->fds(p);
+    int r = ::poll(p.data(), static_cast<nfds_t>(p.size()), timeout_ms);
     if (r < 0 && errno != EINTR) throw HostError("poll", errno);
+    if (r < 0) {
+        for (auto& e : p)
+            e.revents = 0;
+    }
     char buf[65536];
-    for (int k = 0; k < n && r > 0; ++k) {
+    for (size_t k = 0; k < own; ++k) {
         if (!p[k].revents) continue;
         if (which[k] == 3) {
             const std::string& data = req_.stdin_data;
@@ -504,7 +543,22 @@ bool Launch::pump(int timeout_ms) {
             fds[which[k]]->reset();
         }
     }
+    if (req_.io) req_.io->ready(p.data() + own, p.size() - own);
     return true;
+}
+
+void Launch::read_available() {
+    char buf[65536];
+    while (control_) {
+        pollfd p{control_.get(), POLLIN, 0};
+        if (::poll(&p, 1, 0) <= 0 || !p.revents) return;
+        ssize_t got = ::read(control_.get(), buf, sizeof buf);
+        if (got > 0) {
+            transcript_.append(buf, static_cast<size_t>(got));
+        } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
+            control_.reset();
+        }
+    }
 }
 
 std::optional<std::string> Launch::wait_for_line(std::string_view prefix,

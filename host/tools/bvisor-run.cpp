@@ -2,20 +2,29 @@
 //
 //   bvisor-run [OPTIONS] -- PROGRAM [ARGS...]
 //
-// It opens every path itself (an error names the path, before anything runs), builds
-// a v1 plan with the host library, starts bvisor-linux-launcher and passes its own
-// stdin, stdout and stderr straight to the workload. The manual is
-// docs/bvisor-run.1.md (installed as bvisor-run(1)); --help is a summary of it.
+// It opens every path itself, once (an error names the path, before anything runs),
+// and grants what it opened, never a path looked up again; builds a v1 plan with the
+// host library; starts bvisor-linux-launcher, in a process group of its own, and
+// passes its own stdin, stdout and stderr to the workload, except a terminal: then the
+// workload gets a new pseudo-terminal that bvisor-run relays to yours
+// (bvisor/terminal.hpp). The manual is docs/bvisor-run.1.md (installed as
+// bvisor-run(1)); --help is a summary of it.
 //
 // Defaults a workload can live with (docs/bvisor-run.1.md, "DEFAULTS"): the system
 // directories as read roots, the harmless devices (/dev/null, /dev/zero, /dev/full read
-// and write; /dev/random, /dev/urandom read) as single-file roots, and a private
-// TMPDIR that is removed when the run ends, whatever way it ends (but SIGKILL).
+// and write; /dev/random, /dev/urandom read) as single-file roots, PROGRAM itself (and
+// a script's interpreter) as a single-file root when no root covers it (never its
+// directory), and a private TMPDIR that is removed when the run ends, whatever way it
+// ends (but SIGKILL).
+//
+// Files it writes as a deputy: --json-status PATH is opened before the launch, never
+// through a symlink and only as a regular file, and written through that descriptor.
 //
 // Signals: the ones it forwards are blocked from its first instruction and handled
 // before the launcher exists, so none can end bvisor-run and leave the launch behind;
 // the launcher is started with them at their defaults and dies with bvisor-run
-// (PR_SET_PDEATHSIG), taking the workload with it.
+// (PR_SET_PDEATHSIG), taking the workload with it. Once the launcher is reaped they are
+// back at their defaults: nothing after it can hang past a Ctrl-C.
 //
 // Exit status (the conventions of env(1) and timeout(1)): the workload's own status,
 // 128+N when it was killed by signal N (or the launch was interrupted by signal N
@@ -25,6 +34,7 @@
 #include "bvisor/capabilities.hpp"
 #include "bvisor/plan_json.hpp"
 #include "bvisor/spawn.hpp"
+#include "bvisor/terminal.hpp"
 #include "bvisor/tmpdir.hpp"
 #include "bvisor/version.hpp"
 #include "codec/blake3.h"
@@ -38,6 +48,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <optional>
 #include <string>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -76,7 +87,8 @@ Filesystem (Landlock, Linux 5.13 or newer):
                         $TMPDIR or /tmp is a write root and TMPDIR; removed at the end)
   --keep-tmp            keep the private TMPDIR and print its path
   PROGRAM is looked up in your PATH like a shell does; if it lies outside every
-  root, its directory is added as a read root so that it can start.
+  root, the file itself (never its directory) is added as a read root so that it
+  can start, and so is a script's interpreter.
 
 Environment (the default is only PATH=/usr/local/bin:/usr/bin:/bin, and TMPDIR):
   --env NAME=VALUE      set NAME (repeatable)
@@ -101,7 +113,8 @@ Requirements:
 Reporting:
   --explain             after the run, print every root and grant that was in force
   --transcript          print the launcher's transcript on stderr when done
-  --json-status PATH    write a JSON status object to PATH when done
+  --json-status PATH    write a JSON status object to PATH when done (a regular
+                        file, opened before the run; never through a symlink)
   --json-status-fd N    write it to file descriptor N
   --dry-run             print the launch plan (JSON for `bvisor-plan encode`), exit
   --launcher PATH       the launcher to use (default: the one beside bvisor-run)
@@ -112,22 +125,34 @@ signal N; 125 if bvisor-run or the launcher refused or failed; 126 if PROGRAM ca
 be run; 127 if it was not found.
 )";
 
-// What the launcher is asked to execute, and with which argv.
-struct Exec {
-    std::string exe;
-    std::vector<std::string> argv;
-};
-Exec exec_for(const std::string& program, const std::vector<std::string>& command);
-
-// One path the workload may use, and why (for --explain).
-struct Root {
+// One path the workload may use, as named, and why (for errors and --explain).
+struct RootArg {
     std::string path;
     Role role;
     std::string why;
 };
 
+// A root opened once: the grant is `fd`, the object it refers to, whatever `path`
+// names later; `real` is where `path` led when it was opened (for --explain).
+struct Root {
+    std::string path;
+    Role role;
+    std::string why;
+    UniqueFd fd;
+    Kind kind;
+    std::string real;
+};
+
+// PROGRAM (or an interpreter), opened once: an O_RDONLY fd, or O_PATH when it may be
+// executed but not read; always a regular file.
+struct Program {
+    std::string path;
+    UniqueFd fd;
+    bool readable = false;
+};
+
 struct Options {
-    std::vector<Root> roots; // --ro, --rw, --dev, in order
+    std::vector<RootArg> roots; // --ro, --rw, --dev, in order
     bool system_roots = true, default_devices = true, tmp = true, keep_tmp = false;
     std::vector<std::pair<std::string, std::string>> env;
     bool deny_fork = false, deny_sockets = false, userns = false, no_network = false;
@@ -145,24 +170,38 @@ void write_status(const Options& o, const Observation& obs, bool have_obs);
 // Set once the options are known, so that a failure before the launch still writes
 // the --json-status object (every fact null: nothing ran).
 const Options* g_status_options = nullptr;
+// --json-status PATH, opened before anything runs (open_status_file).
+UniqueFd g_status_file;
 // The private TMPDIR: removed by every exit path below.
 PrivateTmp g_tmp;
+// The terminal relay and job control, once the launch is under way: every exit path
+// gives the terminal its modes back.
+Foreground* g_foreground = nullptr;
 
-[[noreturn]] void finish(int code) {
-    if (g_tmp.active() && g_tmp.kept())
+// The private TMPDIR goes as soon as nothing can use it any more (a kept one is named
+// once).
+void remove_tmp() {
+    if (g_tmp.active() && g_tmp.kept()) {
         std::fprintf(stderr, "bvisor-run: kept TMPDIR %s\n", g_tmp.path().c_str());
-    // A process the workload left running in the background may still be creating
-    // files there: the removal can fail, and a leftover must not be silent.
+        g_tmp = PrivateTmp(); // forgets it, leaving it in place
+        return;
+    }
     std::string tmp = g_tmp.path();
     if (!g_tmp.remove())
         std::fprintf(stderr,
                      "bvisor-run: could not remove TMPDIR %s (is a process the workload started "
                      "still using it?)\n",
                      tmp.c_str());
+}
+
+[[noreturn]] void finish(int code) {
+    if (g_foreground) g_foreground->finish();
+    remove_tmp();
     std::exit(code);
 }
 
 [[noreturn]] void fail(int code, const std::string& line) {
+    if (g_foreground) g_foreground->finish(); // the terminal's own modes, for this line
     if (g_status_options) write_status(*g_status_options, Observation{}, false);
     std::fprintf(stderr, "bvisor-run: %s\n", line.c_str());
     finish(code);
@@ -249,11 +288,11 @@ Options parse_args(int argc, char** argv) {
             std::printf("bvisor-run %s (plan protocol v1)\n", kVersion);
             std::exit(0);
         } else if (a == "--ro") {
-            o.roots.push_back(Root{value(a), Role::ReadRoot, "--ro"});
+            o.roots.push_back(RootArg{value(a), Role::ReadRoot, "--ro"});
         } else if (a == "--rw") {
-            o.roots.push_back(Root{value(a), Role::WriteRoot, "--rw"});
+            o.roots.push_back(RootArg{value(a), Role::WriteRoot, "--rw"});
         } else if (a == "--dev") {
-            o.roots.push_back(Root{value(a), Role::WriteRoot, "--dev"});
+            o.roots.push_back(RootArg{value(a), Role::WriteRoot, "--dev"});
         } else if (a == "--no-system-roots") {
             o.system_roots = false;
         } else if (a == "--no-default-devices") {
@@ -394,25 +433,82 @@ std::string root_kind(const std::string& path) {
     return "";
 }
 
-// Every root must exist and be of a kind that can be granted: checked before anything
-// runs, so the error names the path the user typed.
-void check_root(const Root& r) {
+// The path an fd refers to now, from /proc (or `fallback` without /proc).
+std::string fd_path(int fd, const std::string& fallback) {
+    char link[64], target[PATH_MAX];
+    std::snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = ::readlink(link, target, sizeof target - 1);
+    return n > 0 ? std::string(target, static_cast<size_t>(n)) : real_path(fallback);
+}
+
+// Opens a root once, before anything runs, so that an error names the path the user
+// typed and the grant is the object checked: O_PATH (which opens no device and never
+// blocks on a fifo), the type read from that fd, then a directory opened for reading
+// through it.
+Root open_root(const RootArg& a) {
+    auto refuse = [&](const std::string& why) { fail(kExitFailed, a.why + " " + a.path + ": " + why); };
+    UniqueFd fd(::open(a.path.c_str(), O_PATH | O_CLOEXEC));
+    if (!fd) refuse(std::strerror(errno));
     struct stat st;
-    if (::stat(r.path.c_str(), &st) != 0)
-        fail(kExitFailed, r.why + " " + r.path + ": " + std::strerror(errno));
-    if (r.why == "--dev" && !S_ISCHR(st.st_mode))
-        fail(kExitFailed, "--dev " + r.path + ": not a character device");
+    if (::fstat(fd.get(), &st) != 0) refuse(std::strerror(errno));
+    if (a.why == "--dev" && !S_ISCHR(st.st_mode)) refuse("not a character device");
     if (S_ISBLK(st.st_mode))
-        fail(kExitFailed, r.why + " " + r.path +
-                              ": a block device is never granted (it would expose a whole disk "
-                              "past every root)");
-    if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
-        fail(kExitFailed, r.why + " " + r.path + ": not a directory, file or character device");
-    if (S_ISDIR(st.st_mode)) {
-        int fd = ::open(r.path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0) fail(kExitFailed, r.why + " " + r.path + ": " + std::strerror(errno));
-        ::close(fd);
+        refuse("a block device is never granted (it would expose a whole disk past every root)");
+    Kind kind = S_ISDIR(st.st_mode)   ? Kind::Directory
+                : S_ISREG(st.st_mode) ? Kind::Regular
+                : S_ISCHR(st.st_mode) ? Kind::CharDevice
+                                      : (refuse("not a directory, file or character device"),
+                                         Kind::Directory);
+    if (kind == Kind::Directory) {
+        UniqueFd dir(::openat(fd.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!dir) refuse(std::strerror(errno));
+        fd = std::move(dir);
     }
+    std::string real = fd_path(fd.get(), a.path);
+    return Root{a.path, a.role, a.why, std::move(fd), kind, real};
+}
+
+UniqueFd dup_fd(int fd) {
+    int d = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    if (d < 0) fail(kExitFailed, std::string("fcntl(F_DUPFD_CLOEXEC): ") + std::strerror(errno));
+    return UniqueFd(d);
+}
+
+// PROGRAM (or an interpreter) opened once: O_PATH first (no device is ever opened for
+// real, no fifo can block us), its type from that fd, then, for a regular file, an
+// O_RDONLY | O_NONBLOCK fd for the same inode (O_PATH when it may not be read: it can
+// still be executed). `name` is what the user typed, for messages.
+Program open_program(const std::string& path, const std::string& name) {
+    UniqueFd at(::open(path.c_str(), O_PATH | O_CLOEXEC));
+    if (!at) fail(errno == ENOENT ? kExitNotFound : kExitCannotRun, name + ": " + std::strerror(errno));
+    struct stat st;
+    if (::fstat(at.get(), &st) != 0) fail(kExitCannotRun, name + ": " + std::strerror(errno));
+    if (S_ISDIR(st.st_mode)) fail(kExitCannotRun, name + ": is a directory");
+    if (!S_ISREG(st.st_mode)) fail(kExitCannotRun, name + ": not a regular file");
+    UniqueFd rd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+    struct stat again;
+    if (rd && (::fstat(rd.get(), &again) != 0 || again.st_dev != st.st_dev ||
+               again.st_ino != st.st_ino))
+        fail(kExitCannotRun, name + ": changed while it was being opened");
+    if (rd) return Program{path, std::move(rd), true};
+    return Program{path, std::move(at), false};
+}
+
+// The status file, opened before anything runs: never through a symlink, never a fifo
+// (O_NONBLOCK: opening one cannot block, and its type is refused), created if missing.
+// Written through this fd only, so nothing the workload puts at PATH during the run
+// can redirect the write (issue 19 F03).
+void open_status_file(const std::string& path) {
+    const std::string opt = "--json-status " + path + ": ";
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644));
+    if (!fd)
+        fail(kExitFailed, opt + (errno == ELOOP ? std::string("a symbolic link (never followed)")
+                                                : std::strerror(errno)));
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))
+        fail(kExitFailed, opt + "not a regular file (use --json-status-fd for a pipe or terminal)");
+    ::fcntl(fd.get(), F_SETFL, ::fcntl(fd.get(), F_GETFL) & ~O_NONBLOCK);
+    g_status_file = std::move(fd);
 }
 
 Digest random_digest() {
@@ -492,103 +588,154 @@ void write_status(const Options& o, const Observation& obs, bool have_obs) {
         }
     };
     if (o.json_status_fd >= 0) put(o.json_status_fd);
-    if (!o.json_status_path.empty()) {
-        int fd = ::open(o.json_status_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd < 0) {
+    if (g_status_file) {
+        int fd = g_status_file.get();
+        if (::ftruncate(fd, 0) != 0 || ::lseek(fd, 0, SEEK_SET) != 0)
             std::fprintf(stderr, "bvisor-run: --json-status %s: %s\n", o.json_status_path.c_str(),
                          std::strerror(errno));
-        } else {
-            put(fd);
-            ::close(fd);
-        }
+        put(fd);
+        // The path may name something else by now (it may lie in a write root): say so,
+        // rather than let a reader take another file for our status.
+        struct stat ours, named;
+        if (::fstat(fd, &ours) == 0 &&
+            (::lstat(o.json_status_path.c_str(), &named) != 0 || named.st_dev != ours.st_dev ||
+             named.st_ino != ours.st_ino))
+            std::fprintf(stderr,
+                         "bvisor-run: --json-status %s: the file was replaced during the run; "
+                         "the status went to the file opened before it\n",
+                         o.json_status_path.c_str());
     }
 }
 
-// --explain: every grant in force, one line each, then what the kernel applied.
+// `p` made absolute and with ".", ".." and repeated slashes resolved by name only:
+// what it would be were no symlink on the way.
+std::string lexical(const std::string& p) {
+    std::string whole = p;
+    if (p.empty() || p[0] != '/') {
+        char cwd[PATH_MAX];
+        whole = std::string(::getcwd(cwd, sizeof cwd) ? cwd : ".") + "/" + p;
+    }
+    std::vector<std::string> parts;
+    size_t i = 0;
+    while (i < whole.size()) {
+        size_t j = whole.find('/', i);
+        if (j == std::string::npos) j = whole.size();
+        std::string part = whole.substr(i, j - i);
+        if (part == "..") {
+            if (!parts.empty()) parts.pop_back();
+        } else if (!part.empty() && part != ".") {
+            parts.push_back(part);
+        }
+        i = j + 1;
+    }
+    std::string out;
+    for (const auto& part : parts)
+        out += "/" + part;
+    return out.empty() ? "/" : out;
+}
+
+// --explain: every grant in force, one line each (the path as given, and where it led
+// when that differs), then what the kernel applied.
 void explain(const std::vector<Root>& roots, const Observation& obs) {
     std::fprintf(stderr, "bvisor-run: what the sandbox allowed (--explain)\n");
     std::fprintf(stderr, "  %-6s %-9s %-20s %s\n", "rights", "kind", "why", "path");
     for (const auto& r : roots) {
-        std::string kind = root_kind(r.path);
-        std::string rights = r.role == Role::WriteRoot ? "rw" : kind == "device" ? "r" : "rx";
-        std::fprintf(stderr, "  %-6s %-9s %-20s %s\n", rights.c_str(), kind.c_str(), r.why.c_str(),
-                     r.path.c_str());
+        const char* kind = r.kind == Kind::Directory ? "directory"
+                           : r.kind == Kind::Regular ? "file"
+                                                     : "device";
+        std::string rights = r.role == Role::WriteRoot    ? "rw"
+                             : r.kind == Kind::CharDevice ? "r"
+                                                          : "rx";
+        // Where a symlink led, when one did.
+        std::string shown = r.real == lexical(r.path) ? r.path : r.path + " (" + r.real + ")";
+        std::fprintf(stderr, "  %-6s %-9s %-20s %s\n", rights.c_str(), kind, r.why.c_str(),
+                     shown.c_str());
     }
     std::fprintf(stderr, "  everything else: denied (and no fd but 0, 1, 2 inherited)\n");
     for (const auto& n : obs.notes) {
         if (n.rfind("landlock ", 0) == 0 || n.rfind("hardening ", 0) == 0 ||
-            n.rfind("seccomp=", 0) == 0)
+            n.rfind("seccomp=", 0) == 0 || n.rfind("survivors ", 0) == 0)
             std::fprintf(stderr, "  %s\n", n.c_str());
     }
     std::fprintf(stderr, "  (the kernel's own list of denied accesses needs the audit log; "
                          "see docs/SECURITY.md)\n");
 }
 
-// Every root of this run, in plan order, with its reason. Also creates the private
-// TMPDIR when asked.
-std::vector<Root> collect_roots(Options& o, const std::string& program, const Exec& exec) {
-    std::vector<Root> roots = o.roots;
+// The default roots, after the user's: the system directories and the harmless
+// devices, those that exist here.
+void add_default_roots(const Options& o, std::vector<Root>& roots) {
+    auto add = [&](const std::string& path, Role role, const char* why, const char* kind) {
+        if (root_kind(path) == kind) roots.push_back(open_root(RootArg{path, role, why}));
+    };
     if (o.system_roots)
         for (const auto& p : system_exec_roots())
-            if (root_kind(p) == "directory")
-                roots.push_back(Root{p, Role::ReadRoot, "system root"});
+            add(p, Role::ReadRoot, "system root", "directory");
     if (o.default_devices) {
         for (const char* d : kDefaultRwDevices)
-            if (root_kind(d) == "device")
-                roots.push_back(Root{d, Role::WriteRoot, "default device"});
+            add(d, Role::WriteRoot, "default device", "device");
         for (const char* d : kDefaultRoDevices)
-            if (root_kind(d) == "device")
-                roots.push_back(Root{d, Role::ReadRoot, "default device"});
+            add(d, Role::ReadRoot, "default device", "device");
     }
-    // TMPDIR: only when the user did not choose one, and where there is a place for
-    // it: an image with no /tmp (and no $TMPDIR) simply gets none.
+}
+
+// The private TMPDIR, when the user did not choose one and there is a place for it (an
+// image with no /tmp and no $TMPDIR simply gets none): created, held, granted by its
+// descriptor, and named in PROGRAM's environment.
+void make_private_tmp(Options& o, std::vector<Root>& roots) {
     const char* base = std::getenv("TMPDIR");
     bool has_base = (base && *base) || root_kind("/tmp") == "directory";
-    if (o.tmp && !o.dry_run && !has_env(o, "TMPDIR") && has_base) {
-        try {
-            // Absolute: a relative TMPDIR would be lost by the first chdir of PROGRAM.
-            g_tmp = PrivateTmp(real_path(base && *base ? base : "/tmp"));
-        } catch (const std::exception& e) {
-            fail(kExitFailed, std::string(e.what()) + " (or use --no-tmp)");
-        }
-        if (o.keep_tmp) g_tmp.keep();
-        roots.push_back(Root{g_tmp.path(), Role::WriteRoot, "private TMPDIR"});
-        set_env(o, "TMPDIR", g_tmp.path());
+    if (!o.tmp || o.dry_run || has_env(o, "TMPDIR") || !has_base) return;
+    try {
+        // Absolute: a relative TMPDIR would be lost by the first chdir of PROGRAM.
+        g_tmp = PrivateTmp(real_path(base && *base ? base : "/tmp"));
+    } catch (const std::exception& e) {
+        fail(kExitFailed, std::string(e.what()) + " (or use --no-tmp)");
     }
-    // PROGRAM (and a script's interpreter) must be executable inside the sandbox: add
-    // its directory when no root already covers it.
-    auto cover = [&](const std::string& path, const char* why) {
-        std::string real = real_path(path);
-        bool covered = false;
-        for (const auto& r : roots)
-            covered =
-                covered || (root_kind(r.path) == "directory" && beneath(real, real_path(r.path)));
-        if (covered) return;
-        std::string dir = real.substr(0, real.rfind('/'));
-        roots.push_back(Root{dir.empty() ? "/" : dir, Role::ReadRoot, why});
-    };
-    cover(program, "PROGRAM's directory");
-    if (exec.exe != program) cover(exec.exe, "interpreter's directory");
-    return roots;
+    if (o.keep_tmp) g_tmp.keep();
+    roots.push_back(Root{g_tmp.path(), Role::WriteRoot, "private TMPDIR", dup_fd(g_tmp.fd()),
+                         Kind::Directory, g_tmp.path()});
+    set_env(o, "TMPDIR", g_tmp.path());
+}
+
+// PROGRAM (and a script's interpreter) must be executable inside the sandbox: when no
+// directory root holds it and no file root is it, the file alone becomes a read root
+// (never its directory: that could be $HOME, /tmp with every other run's TMPDIR, or /;
+// issue 19 F07, F08).
+void cover_program(const Program& p, const char* why, std::vector<Root>& roots) {
+    struct stat st;
+    if (::fstat(p.fd.get(), &st) != 0) fail(kExitCannotRun, p.path + ": " + std::strerror(errno));
+    std::string real = fd_path(p.fd.get(), p.path);
+    for (const auto& r : roots) {
+        struct stat rs;
+        if (r.kind == Kind::Directory && beneath(real, r.real)) return;
+        if (r.kind == Kind::Regular && ::fstat(r.fd.get(), &rs) == 0 && rs.st_dev == st.st_dev &&
+            rs.st_ino == st.st_ino)
+            return;
+    }
+    roots.push_back(Root{p.path, Role::ReadRoot, why, dup_fd(p.fd.get()), Kind::Regular, real});
 }
 
 // What the launcher executes: PROGRAM itself or, for a `#!` script, its interpreter
 // with the script's path as an argument, as the kernel would run it. Left to the
 // kernel, a script executed through a descriptor is named /dev/fd/N: its `$0`,
 // `dirname "$0"` and `__file__` would point nowhere, and the descriptor would stay
-// open. The line is parsed as the kernel does: the interpreter up to the first blank,
-// then at most one argument, the rest of the line trimmed.
-Exec exec_for(const std::string& program, const std::vector<std::string>& command) {
-    Exec e{program, command};
-    int fd = ::open(program.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return e; // not readable: nothing to parse, the kernel decides
+// open. The line is read from the fd PROGRAM was opened as (so the file judged is the
+// file run) and parsed as the kernel does: the interpreter up to the first blank, then
+// at most one argument, the rest of the line trimmed.
+struct Exec {
+    Program exe;                  // what the launcher executes
+    std::optional<Program> script; // PROGRAM, when `exe` is its interpreter
+    std::vector<std::string> argv;
+};
+
+Exec exec_for(Program program, const std::vector<std::string>& command) {
     char buf[256];
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    ::close(fd);
-    if (n < 3 || buf[0] != '#' || buf[1] != '!') return e;
+    ssize_t n = program.readable ? ::pread(program.fd.get(), buf, sizeof buf, 0) : -1;
+    auto as_is = [&] { return Exec{std::move(program), std::nullopt, command}; };
+    if (n < 3 || buf[0] != '#' || buf[1] != '!') return as_is(); // unreadable: the kernel decides
     std::string line(buf + 2, static_cast<size_t>(n) - 2);
     size_t nl = line.find('\n');
-    if (nl == std::string::npos) return e; // longer than the kernel reads: leave it to it
+    if (nl == std::string::npos) return as_is(); // longer than the kernel reads: leave it to it
     line.resize(nl);
     auto blank = [](char c) { return c == ' ' || c == '\t'; };
     size_t i = 0;
@@ -597,30 +744,31 @@ Exec exec_for(const std::string& program, const std::vector<std::string>& comman
     size_t j = i;
     while (j < line.size() && !blank(line[j]))
         ++j;
-    if (i == j || line[i] != '/') return e; // no (absolute) interpreter: the kernel decides
-    e.exe = line.substr(i, j - i);
-    e.argv = {e.exe};
+    if (i == j || line[i] != '/') return as_is(); // no (absolute) interpreter: the kernel decides
+    std::string interpreter = line.substr(i, j - i);
+    std::vector<std::string> argv = {interpreter};
     size_t a = j, b = line.size();
     while (a < b && blank(line[a]))
         ++a;
     while (b > a && blank(line[b - 1]))
         --b;
-    if (a < b) e.argv.push_back(line.substr(a, b - a));
-    e.argv.push_back(command[0].find('/') == std::string::npos ? program : command[0]);
-    e.argv.insert(e.argv.end(), command.begin() + 1, command.end());
-    return e;
+    if (a < b) argv.push_back(line.substr(a, b - a));
+    argv.push_back(command[0].find('/') == std::string::npos ? program.path : command[0]);
+    argv.insert(argv.end(), command.begin() + 1, command.end());
+    Program exe = open_program(interpreter, command[0] + ": interpreter " + interpreter);
+    return Exec{std::move(exe), std::move(program), std::move(argv)};
 }
 
 PreparedLaunch build_plan(const Options& o, const Exec& exec, const std::vector<Root>& roots) {
     PlanBuilder b;
-    b.exe(exec.exe).argv(exec.argv);
+    b.exe_fd(dup_fd(exec.exe.fd.get())).argv(exec.argv);
     for (const auto& [n, v] : o.env)
         b.env(n, v);
     for (const auto& r : roots) {
         if (r.role == Role::ReadRoot)
-            b.read_root(r.path);
+            b.read_root(dup_fd(r.fd.get()));
         else
-            b.write_root(r.path);
+            b.write_root(dup_fd(r.fd.get()));
     }
     if (o.deny_fork || o.deny_sockets) b.seccomp(SeccompRequest{o.deny_fork, o.deny_sockets});
     if (o.userns) b.user_namespace();
@@ -708,6 +856,37 @@ void print_dry_run(const PreparedLaunch& prepared) {
     fail(kExitFailed, "the launcher " + how + " without a result");
 }
 
+// The workload's process group for the terminal relay and job control: its pid while
+// it runs (it leads a session, and so a group, of its own), 0 before the launcher has
+// said it exists, -1 once the launcher has said it ended or failed. The launcher says
+// so before it reaps the child, so with `fresh` (everything the launcher has written
+// read first) a pid given here cannot have been reused.
+long workload_group(Launch& launch, bool fresh) {
+    if (fresh) launch.read_available();
+    const std::string& t = launch.transcript();
+    for (const char* ended : {"\n# workload ", "\n# child ", "\n# fault", "\nSetupFaulted",
+                              "\nSetupRefused"})
+        if (t.find(ended) != std::string::npos) return -1;
+    const std::string mark = "\n# mechanism=clone3 child_pid=";
+    size_t at = t.find(mark);
+    if (at == std::string::npos) return 0;
+    size_t end = t.find('\n', at + mark.size());
+    if (end == std::string::npos) return 0; // the line is not whole yet
+    return std::strtol(t.c_str() + at + mark.size(), nullptr, 10);
+}
+
+// After the launcher has been reaped: the forwarded signals back at their defaults, so
+// nothing bvisor-run still does (writing a status to a slow pipe) outlasts a Ctrl-C.
+void default_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int sig : kForwarded) {
+        ::signal(sig, SIG_DFL);
+        sigaddset(&set, sig);
+    }
+    ::sigprocmask(SIG_UNBLOCK, &set, nullptr);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -717,54 +896,74 @@ int main(int argc, char** argv) {
     ::signal(SIGCHLD, SIG_DFL);
     Options o = parse_args(argc, argv);
     g_status_options = &o;
+    if (!o.json_status_path.empty()) open_status_file(o.json_status_path);
     if (o.launcher.empty()) o.launcher = self_dir(argv[0]) + "/bvisor-linux-launcher";
     if (!o.dry_run && ::access(o.launcher.c_str(), X_OK) != 0)
         fail(kExitFailed,
              "launcher " + o.launcher + ": " + std::strerror(errno) + " (use --launcher PATH)");
-    if (o.json_status_fd >= 0) ::fcntl(o.json_status_fd, F_SETFD, FD_CLOEXEC);
+    // Not a stdio fd: the workload's own output goes there (issue 19 F10).
+    if (o.json_status_fd > 2) ::fcntl(o.json_status_fd, F_SETFD, FD_CLOEXEC);
 
-    std::string program = resolve_program(o.command[0]);
-    for (const auto& r : o.roots)
-        check_root(r);
-    if (!o.cgroup.empty()) check_root(Root{o.cgroup, Role::ReadRoot, "--cgroup"});
-    Exec exec = exec_for(program, o.command);
-    std::vector<Root> roots = collect_roots(o, program, exec);
+    // Every path is opened once, here, before anything runs.
+    Program program = open_program(resolve_program(o.command[0]), o.command[0]);
+    std::vector<Root> roots;
+    for (const auto& a : o.roots)
+        roots.push_back(open_root(a));
+    if (!o.cgroup.empty()) (void)open_root(RootArg{o.cgroup, Role::ReadRoot, "--cgroup"});
+    Exec exec = exec_for(std::move(program), o.command);
+    add_default_roots(o, roots);
+    make_private_tmp(o, roots);
+    cover_program(exec.script ? *exec.script : exec.exe, "PROGRAM", roots);
+    if (exec.script) cover_program(exec.exe, "interpreter", roots);
     PreparedLaunch prepared = build_plan(o, exec, roots);
     if (o.dry_run) {
         print_dry_run(prepared);
         return 0;
     }
 
-    LaunchRequest req;
-    req.launcher = o.launcher;
-    req.frame = encode_frame(prepared.body);
-    req.grants = std::move(prepared.grants);
-    req.capture_output = false; // the workload gets our stdin, stdout and stderr
-    req.timeout = std::chrono::hours(24 * 365 * 100);
-    req.die_with_host = true;
-    req.reset_signals.assign(std::begin(kForwarded), std::end(kForwarded));
-    req.before_reap = [] { g_launcher = 0; }; // its pid may be reused once reaped
-
-    if (int sig = pending_termination())
-        fail(128 + sig, "interrupted by signal " + std::to_string(sig) + " before " + o.command[0] +
-                            " started; nothing ran");
+    const std::string& path = exec.script ? exec.script->path : exec.exe.path;
     Observation obs;
     try {
+        // A terminal on fds 0-2 is never handed over: the workload gets a new pty.
+        Foreground fg(true);
+        LaunchRequest req;
+        req.launcher = o.launcher;
+        req.frame = encode_frame(prepared.body);
+        req.grants = std::move(prepared.grants);
+        req.capture_output = false; // the workload gets our stdin, stdout and stderr
+        for (int i = 0; i < 3; ++i)
+            req.stdio[i] = fg.stdio(i);
+        req.new_process_group = true; // our terminal's signals reach us, once (F09)
+        req.io = &fg;
+        req.timeout = std::chrono::hours(24 * 365 * 100);
+        req.die_with_host = true;
+        req.reset_signals.assign(std::begin(kForwarded), std::end(kForwarded));
+        req.before_reap = [] { g_launcher = 0; }; // its pid may be reused once reaped
+
+        if (int sig = pending_termination())
+            fail(128 + sig, "interrupted by signal " + std::to_string(sig) + " before " +
+                                o.command[0] + " started; nothing ran");
         Launch launch(std::move(req));
         g_launcher = launch.pid();
+        g_foreground = &fg;
+        fg.start([&launch](bool fresh) { return workload_group(launch, fresh); });
         sigset_t set;
         sigemptyset(&set);
         for (int sig : kForwarded)
             sigaddset(&set, sig);
         ::sigprocmask(SIG_UNBLOCK, &set, nullptr); // pending ones are forwarded now
         obs = launch.finish();
+        fg.finish();
+        g_foreground = nullptr;
     } catch (const std::exception& e) {
         fail(kExitFailed, e.what()); // writes the all-null status
     }
+    default_signals();
+    remove_tmp(); // nothing can use it any more
 
     if (o.transcript) std::fputs(obs.transcript.c_str(), stderr);
     if (o.explain) explain(roots, obs);
     write_status(o, obs, true);
     g_status_options = nullptr; // written: fail() below must not overwrite it
-    conclude(o, program, obs);
+    conclude(o, path, obs);
 }

@@ -347,7 +347,8 @@ TEST_CASE("bvisor-run: the environment is PATH only, plus --env and --inherit-en
     CHECK(lines(own.out) == 2);
 }
 
-TEST_CASE("bvisor-run: PROGRAM outside every root gets its directory as a read root",
+TEST_CASE("bvisor-run: PROGRAM outside every root gets itself as a read root, never its "
+          "directory",
           "[tools][run]") {
     BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock (Linux 5.13+) unavailable");
     TempDir dir("outside");
@@ -356,7 +357,8 @@ TEST_CASE("bvisor-run: PROGRAM outside every root gets its directory as a read r
     auto r = bvisor_run({"--", bin + "/mytrue"});
     CHECK(r.exit_code == 0);
     auto d = bvisor_run({"--dry-run", "--", bin + "/mytrue"});
-    CHECK_THAT(d.err, ContainsSubstring("= " + bin + "\n"));
+    CHECK_THAT(d.err, ContainsSubstring("= " + bin + "/mytrue\n"));
+    CHECK_THAT(d.err, !ContainsSubstring("= " + bin + "\n"));
     // Found through PATH, like a shell.
     auto p = run_process({run_tool(), "--", "mytrue"}, {"PATH=" + bin + ":/usr/bin"});
     CHECK(p.exit_code == 0);
@@ -383,7 +385,7 @@ TEST_CASE("bvisor-run: seccomp, namespace and cgroup options reach the launch", 
 TEST_CASE("bvisor-run --help, --version, and the man page cover the same options", "[tools][run]") {
     auto h = bvisor_run({"--help"});
     CHECK(h.exit_code == 0);
-    CHECK_THAT(h.out, ContainsSubstring("its directory is added as a read root"));
+    CHECK_THAT(h.out, ContainsSubstring("the file itself (never its directory) is added"));
     CHECK_THAT(h.out, ContainsSubstring("Linux 5.13"));
     auto v = bvisor_run({"--version"});
     CHECK_THAT(v.out, StartsWith("bvisor-run 0."));
@@ -437,7 +439,12 @@ TEST_CASE("bvisor-run: a #! script sees its own path, as when run directly", "[t
                "#!/bin/sh\n. \"$(dirname \"$0\")/lib.sh\"\necho \"0=$0 args=$* lib=$LIBV\"\n",
                0755);
     write_file(proj + "/lib.sh", "LIBV=loaded\n");
-    auto r = bvisor_run({"--", proj + "/run.sh", "a", "b c"}, unprivileged);
+    // Its sibling is readable only where the user grants it: the script alone is
+    // granted otherwise, never its directory.
+    auto alone = bvisor_run({"--", proj + "/run.sh", "a", "b c"}, unprivileged);
+    CHECK(alone.exit_code != 0);
+    CHECK_THAT(alone.err, ContainsSubstring("lib.sh: Permission denied"));
+    auto r = bvisor_run({"--ro", proj, "--", proj + "/run.sh", "a", "b c"}, unprivileged);
     INFO(r.err);
     CHECK(r.exit_code == 0);
     // Control: the same script run directly says the same.
@@ -446,7 +453,7 @@ TEST_CASE("bvisor-run: a #! script sees its own path, as when run directly", "[t
     CHECK(r.out == direct.out);
     // With an interpreter argument, as the kernel splits it: one argument, trimmed.
     write_file(proj + "/args.sh", "#!/bin/sh -e  \necho \"$0|$1|$-\"\n", 0755);
-    auto a = bvisor_run({"--", proj + "/args.sh", "x"}, unprivileged);
+    auto a = bvisor_run({"--ro", proj, "--", proj + "/args.sh", "x"}, unprivileged);
     CHECK(a.out == run_process({proj + "/args.sh", "x"}, user_env()).out);
     CHECK_THAT(a.out, StartsWith(proj + "/args.sh|x|"));
 }

@@ -21,6 +21,7 @@
 
 #include <chrono>
 #include <optional>
+#include <poll.h>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -63,7 +64,9 @@ struct PreparedLaunch {
 // A root is a directory, a regular file or a character device (a single-file root,
 // docs/PROTOCOL.md section 11); directories are opened O_DIRECTORY, anything else
 // O_PATH (a device is never opened for real). Anything else (a block device, a socket,
-// a fifo) throws.
+// a fifo) throws. A root may also be given as an fd the caller opened (and checked):
+// the grant is then exactly that object, whatever its path names by the time build()
+// runs.
 class PlanBuilder {
 public:
     explicit PlanBuilder(FdLayout layout = {});
@@ -73,6 +76,10 @@ public:
     PlanBuilder& env(std::string name, std::string value);
     PlanBuilder& read_root(std::string path);
     PlanBuilder& write_root(std::string path);
+    // The same for an fd (not open for writing): a directory, a regular file or a
+    // character device, judged by fstat on the fd.
+    PlanBuilder& read_root(UniqueFd fd);
+    PlanBuilder& write_root(UniqueFd fd);
     PlanBuilder& system_roots(); // system_exec_roots() that exist
     PlanBuilder& seccomp(SeccompRequest request);
     PlanBuilder& user_namespace();
@@ -90,8 +97,9 @@ public:
 
 private:
     struct Root {
-        std::string path;
+        std::string path; // or, when empty, `fd`
         Role role;
+        UniqueFd fd;
     };
     FdLayout layout_;
     std::string exe_path_;
@@ -120,6 +128,14 @@ struct LaunchRequest {
     FdLayout layout;
     std::vector<std::string> extra_env; // appended to the four BVISOR_* variables
     bool capture_output = true;         // false: the workload shares our stdin/out/err
+    // Without capture: these fds become the launcher's 0, 1, 2 (-1: our own), e.g. the
+    // slave of a pseudo-terminal (bvisor/terminal.hpp).
+    int stdio[3] = {-1, -1, -1};
+    // The launcher leads a process group of its own: signals a terminal sends to our
+    // foreground group (Ctrl-C) reach us once, not it as well.
+    bool new_process_group = false;
+    // Descriptors finish() also waits on, and what to do when they are ready.
+    class Io* io = nullptr;
     std::string stdin_data;             // when capturing: fed to the workload's stdin
     std::optional<uid_t> run_as_uid;    // drop to this uid/gid (and no groups) first
     std::optional<gid_t> run_as_gid;
@@ -144,6 +160,17 @@ struct LaunchRequest {
     std::vector<std::string> wrapper;
 };
 
+// More descriptors for Launch::finish() to wait on beside the control channel and the
+// captured output (bvisor-run's terminal relay). Called from finish() only.
+class Io {
+public:
+    virtual ~Io() = default;
+    // Appends the descriptors to wait on now, and what for.
+    virtual void fds(std::vector<struct pollfd>& out) = 0;
+    // After each wait: the entries fds() appended, with their revents.
+    virtual void ready(const struct pollfd* p, size_t n) = 0;
+};
+
 // A running launcher. Destroying it kills and reaps the launcher if it still runs.
 class Launch {
 public:
@@ -159,6 +186,9 @@ public:
                                              std::chrono::milliseconds timeout);
     // Reads everything to EOF, reaps the launcher, and parses what it said.
     Observation finish();
+    // Reads what the control channel has now, without waiting; the transcript so far.
+    void read_available();
+    const std::string& transcript() const { return transcript_; }
     void kill(int sig);
     // Stops reading the transcript and closes our end of the control channel (a host
     // that went away); the launcher must carry on supervising the workload.

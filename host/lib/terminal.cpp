@@ -1,0 +1,250 @@
+// host/lib/terminal.cpp: see bvisor/terminal.hpp.
+#include "bvisor/terminal.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+namespace bvisor {
+
+namespace {
+
+// The signals Foreground takes, written as one byte each to a pipe the relay waits on:
+// the handler does nothing else, so nothing it does can race the loop.
+int g_wake[2] = {-1, -1};
+constexpr int kTaken[] = {SIGTSTP, SIGCONT, SIGWINCH};
+
+void wake(int sig) {
+    int saved = errno;
+    char c = static_cast<char>(sig);
+    ssize_t ignored = ::write(g_wake[1], &c, 1); // a full pipe already says "wake up"
+    (void)ignored;
+    errno = saved;
+}
+
+void write_all(int fd, const char* p, size_t n) {
+    while (n > 0) {
+        ssize_t w = ::write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return; // the user's terminal is gone: the output has nowhere to go
+        p += w;
+        n -= static_cast<size_t>(w);
+    }
+}
+
+bool is_char(cc_t c, cc_t special) { return special != _POSIX_VDISABLE && c == special; }
+
+} // namespace
+
+Foreground::Foreground(bool relay) {
+    if (g_wake[0] < 0 && ::pipe2(g_wake, O_CLOEXEC | O_NONBLOCK) != 0)
+        throw HostError("pipe2 (signal wake-up)", errno);
+    if (!relay) return;
+    for (int fd = 0; fd < 3; ++fd) {
+        relay_fd_[fd] = ::isatty(fd) == 1;
+        if (relay_fd_[fd] && term_ < 0) term_ = fd;
+    }
+    if (term_ < 0) return; // no terminal: nothing to relay
+    out_ = relay_fd_[1] ? 1 : relay_fd_[2] ? 2 : term_;
+    input_ = relay_fd_[0];
+    if (::tcgetattr(term_, &saved_) != 0) throw HostError("tcgetattr on the terminal", errno);
+    master_ = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master_ < 0) throw HostError("posix_openpt", errno);
+    if (::grantpt(master_) != 0 || ::unlockpt(master_) != 0)
+        throw HostError("unlockpt (a new pseudo-terminal)", errno);
+    // The slave straight from the master (TIOCGPTPEER, Linux 4.13): no path to look up.
+    slave_ = ::ioctl(master_, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (slave_ < 0) throw HostError("TIOCGPTPEER (a new pseudo-terminal)", errno);
+    if (::tcsetattr(slave_, TCSANOW, &saved_) != 0) throw HostError("tcsetattr on the pty", errno);
+    copy_window_size();
+    ::fcntl(master_, F_SETFL, ::fcntl(master_, F_GETFL) | O_NONBLOCK);
+}
+
+Foreground::~Foreground() {
+    finish();
+    if (slave_ >= 0) ::close(slave_);
+}
+
+void Foreground::start(std::function<long(bool)> workload_group) {
+    workload_group_ = std::move(workload_group);
+    if (slave_ >= 0) {
+        ::close(slave_); // the launcher has its copies
+        slave_ = -1;
+    }
+    winch_ = relaying(); // without a pty, SIGWINCH stays forwarded to the launcher
+    for (int sig : kTaken) {
+        if (sig == SIGWINCH && !winch_) continue;
+        struct sigaction sa = {};
+        sa.sa_handler = wake;
+        sigfillset(&sa.sa_mask);
+        sa.sa_flags = SA_RESTART;
+        ::sigaction(sig, &sa, nullptr);
+    }
+    sigset_t set;
+    sigemptyset(&set);
+    for (int sig : kTaken)
+        sigaddset(&set, sig);
+    ::sigprocmask(SIG_UNBLOCK, &set, nullptr);
+    if (relaying() && foreground()) raw(true);
+}
+
+void Foreground::finish() {
+    if (ended_) return;
+    ended_ = true;
+    if (relaying()) {
+        to_user(); // whatever the pty still holds: the workload's last words
+        raw(false);
+        ::close(master_);
+        master_ = -1;
+    }
+    if (!workload_group_) return; // never started: nothing was taken
+    for (int sig : kTaken)
+        if (sig != SIGWINCH || winch_) ::signal(sig, SIG_DFL);
+}
+
+bool Foreground::foreground() const {
+    pid_t fg = ::tcgetpgrp(term_);
+    // Not our controlling terminal: no job control applies to us.
+    return fg < 0 || fg == ::getpgrp();
+}
+
+void Foreground::raw(bool on) {
+    if (on == raw_) return;
+    if (on) {
+        struct termios t = saved_;
+        ::cfmakeraw(&t);
+        if (::tcsetattr(term_, TCSANOW, &t) == 0) raw_ = true;
+    } else {
+        ::tcsetattr(term_, TCSANOW, &saved_);
+        raw_ = false;
+    }
+}
+
+void Foreground::copy_window_size() {
+    struct winsize w {};
+    if (::ioctl(term_, TIOCGWINSZ, &w) == 0) (void)::ioctl(master_, TIOCSWINSZ, &w);
+}
+
+void Foreground::signal_group(int sig) {
+    long group = workload_group_ ? workload_group_(true) : 0;
+    if (group > 0) ::kill(static_cast<pid_t>(-group), sig);
+}
+
+void Foreground::suspend() {
+    signal_group(SIGSTOP); // not SIGTSTP: the workload's group is orphaned (see the header)
+    if (relaying()) raw(false);
+    // Stop ourselves the way the shell expects of a job: by SIGTSTP's default action.
+    // The kernel discards it if our own group is orphaned; then we simply go on.
+    struct sigaction dfl = {}, old = {};
+    dfl.sa_handler = SIG_DFL;
+    ::sigaction(SIGTSTP, &dfl, &old);
+    ::kill(::getpid(), SIGTSTP);
+    ::sigaction(SIGTSTP, &old, nullptr);
+    resume();
+}
+
+void Foreground::resume() {
+    if (relaying()) {
+        if (foreground()) raw(true);
+        copy_window_size();
+    }
+    signal_group(SIGCONT);
+}
+
+void Foreground::fds(std::vector<struct pollfd>& out) {
+    out.push_back({g_wake[0], POLLIN, 0});
+    if (!relaying() || ended_) return;
+    short events = hung_up_ ? 0 : POLLIN;
+    if (!pending_.empty()) events |= POLLOUT;
+    if (events) out.push_back({master_, events, 0});
+    // Typed input is read only while we are the foreground job (in the background the
+    // shell's next line is not ours to take), only as fast as the pty takes it, and
+    // never once the workload has ended (it is then the shell's).
+    long group = workload_group_ ? workload_group_(false) : 0;
+    if (input_ && pending_.empty() && group >= 0 && foreground()) out.push_back({term_, POLLIN, 0});
+}
+
+void Foreground::ready(const struct pollfd* p, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+        if (!p[i].revents) continue;
+        if (p[i].fd == g_wake[0]) {
+            char sigs[64];
+            ssize_t got = ::read(g_wake[0], sigs, sizeof sigs);
+            for (ssize_t k = 0; k < got; ++k) {
+                if (sigs[k] == SIGTSTP) suspend();
+                if (sigs[k] == SIGCONT) resume();
+                if (sigs[k] == SIGWINCH && relaying()) {
+                    copy_window_size();
+                    signal_group(SIGWINCH);
+                }
+            }
+        } else if (p[i].fd == master_) {
+            if (p[i].revents & POLLOUT) flush_pending();
+            if (p[i].revents & (POLLIN | POLLHUP | POLLERR)) to_user();
+        } else if (p[i].fd == term_) {
+            from_user();
+        }
+    }
+}
+
+// Reads what was typed and hands it to the pty; the pty's INTR, QUIT and SUSP
+// characters become what its line discipline would make of them if it had a session:
+// signals to the workload's group.
+void Foreground::from_user() {
+    char buf[4096];
+    ssize_t got = ::read(term_, buf, sizeof buf);
+    if (got <= 0) {
+        if (got == 0 || (errno != EINTR && errno != EAGAIN)) input_ = false; // hung up
+        return;
+    }
+    struct termios t {};
+    bool isig = ::tcgetattr(master_, &t) == 0 && (t.c_lflag & ISIG);
+    for (ssize_t k = 0; k < got; ++k) {
+        cc_t c = static_cast<cc_t>(buf[k]);
+        int sig = !isig                       ? 0
+                  : is_char(c, t.c_cc[VINTR]) ? SIGINT
+                  : is_char(c, t.c_cc[VQUIT]) ? SIGQUIT
+                  : is_char(c, t.c_cc[VSUSP]) ? SIGTSTP
+                                              : 0;
+        if (sig == 0) {
+            pending_ += buf[k];
+            continue;
+        }
+        flush_pending(); // what was typed before it goes first
+        if (sig == SIGTSTP) {
+            suspend();
+        } else {
+            signal_group(sig);
+        }
+    }
+    flush_pending();
+}
+
+// As much of what was typed as the pty takes now; POLLOUT brings the rest.
+void Foreground::flush_pending() {
+    while (!pending_.empty()) {
+        ssize_t w = ::write(master_, pending_.data(), pending_.size());
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return;
+        pending_.erase(0, static_cast<size_t>(w));
+    }
+}
+
+// Everything the pty has for the user now.
+void Foreground::to_user() {
+    char buf[65536];
+    for (;;) {
+        ssize_t got = ::read(master_, buf, sizeof buf);
+        if (got < 0 && errno == EINTR) continue;
+        if (got == 0 || (got < 0 && errno != EAGAIN)) hung_up_ = true; // EIO: no slave open
+        if (got <= 0) return;
+        write_all(out_, buf, static_cast<size_t>(got));
+    }
+}
+
+} // namespace bvisor
