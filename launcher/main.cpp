@@ -389,12 +389,14 @@ bool read_child_report(Launch& l, ChildReport* report) {
     return got != 0;
 }
 
-// The child's launch ended before exec: reap it, say why (one or two notes), fault.
+// The child's launch ended before exec: say why (one or two notes), reap it, fault.
+// The notes come first: a host that reads them knows the child's pid is no longer to
+// be signalled before that pid can be reused.
 [[noreturn]] void child_fault(pid_t child, const codec::TextBuf& why, const char* also = nullptr) {
-    int status;
-    (void)reap(child, &status);
     g_transcript.note(why);
     if (also) g_transcript.note(also);
+    int status;
+    (void)reap(child, &status);
     g_transcript.state(LauncherState::SetupFaulted);
     sys::sys_exit_group(4);
 }
