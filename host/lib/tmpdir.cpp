@@ -136,6 +136,11 @@ PrivateTmp::PrivateTmp(const std::string& base) {
         dir_.reset();
         throw error(name_ + " was replaced before it could be opened", err);
     }
+    // A mode outside 0700 is not what mkdirat made: someone else's directory.
+    if (st.st_mode & 07077) {
+        dir_.reset();
+        throw error(name_ + " was replaced before it could be opened");
+    }
     // mkdir's mode was cut by the umask; ours is exactly 0700.
     if ((st.st_mode & 07777) != 0700 && ::fchmod(dir_.get(), 0700) != 0) throw error("fchmod", errno);
     dev_ = st.st_dev;

@@ -22,6 +22,7 @@ InteractiveShell::InteractiveShell(bool unprivileged, const std::vector<std::str
         throw std::runtime_error("posix_openpt");
     char name[128];
     if (::ptsname_r(master_, name, sizeof name) != 0) throw std::runtime_error("ptsname_r");
+    tty_ = name;
     std::vector<std::string> envs = env;
     std::vector<char*> envp;
     for (auto& e : envs)
@@ -69,9 +70,10 @@ void InteractiveShell::type(const std::string& line) {
     }
 }
 
-void InteractiveShell::interrupt() {
-    char c = 0x03; // VINTR in the default termios
-    if (::write(master_, &c, 1) != 1) throw std::runtime_error("write to pty master");
+void InteractiveShell::interrupt() { press(0x03); } // VINTR in the default termios
+
+void InteractiveShell::press(char key) {
+    if (::write(master_, &key, 1) != 1) throw std::runtime_error("write to pty master");
 }
 
 void InteractiveShell::resize(unsigned short rows, unsigned short cols) {

@@ -25,6 +25,10 @@ public:
     void type(const std::string& line);
     // Presses Ctrl-C: the terminal sends SIGINT to its foreground process group.
     void interrupt();
+    // Presses one key: Ctrl-Z is '\x1a', Ctrl-D '\x04'.
+    void press(char key);
+    // The pty's slave, as the shell's processes see it (/dev/pts/N).
+    const std::string& tty() const { return tty_; }
     // Resizes the window: the terminal sends SIGWINCH to its foreground process group.
     void resize(unsigned short rows, unsigned short cols);
     // Reads what the terminal shows until `text` appears in it after `from` (an offset
@@ -37,6 +41,7 @@ public:
 private:
     int master_ = -1;
     pid_t pid_ = -1;
+    std::string tty_;
     std::string out_;
 };
 
