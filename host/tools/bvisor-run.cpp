@@ -501,12 +501,13 @@ Program open_program(const std::string& path, const std::string& name) {
 void open_status_file(const std::string& path) {
     const std::string opt = "--json-status " + path + ": ";
     UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644));
+    const std::string not_regular = "not a regular file (use --json-status-fd for a pipe or terminal)";
     if (!fd)
-        fail(kExitFailed, opt + (errno == ELOOP ? std::string("a symbolic link (never followed)")
-                                                : std::strerror(errno)));
+        fail(kExitFailed, opt + (errno == ELOOP    ? std::string("a symbolic link (never followed)")
+                                 : errno == ENXIO ? not_regular // a fifo nobody reads
+                                                  : std::strerror(errno)));
     struct stat st;
-    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))
-        fail(kExitFailed, opt + "not a regular file (use --json-status-fd for a pipe or terminal)");
+    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) fail(kExitFailed, opt + not_regular);
     ::fcntl(fd.get(), F_SETFL, ::fcntl(fd.get(), F_GETFL) & ~O_NONBLOCK);
     g_status_file = std::move(fd);
 }

@@ -2,6 +2,7 @@
 #include "process.hpp"
 
 #include <cerrno>
+#include <csignal>
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
@@ -12,7 +13,8 @@
 namespace bvisor::test {
 
 ProcessResult run_process(const std::vector<std::string>& argv,
-                          const std::vector<std::string>& envp, const std::string& input) {
+                          const std::vector<std::string>& envp, const std::string& input,
+                          std::chrono::milliseconds bound) {
     int in[2], out[2], err[2];
     if (::pipe2(in, O_CLOEXEC) || ::pipe2(out, O_CLOEXEC) || ::pipe2(err, O_CLOEXEC))
         throw std::runtime_error("pipe2 failed");
@@ -28,8 +30,15 @@ ProcessResult run_process(const std::vector<std::string>& argv,
     for (auto& e : envp)
         ev.push_back(const_cast<char*>(e.c_str()));
     ev.push_back(nullptr);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    if (bound.count() > 0) {
+        posix_spawnattr_setpgroup(&attr, 0);
+        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+    }
     pid_t pid;
-    int rc = ::posix_spawn(&pid, av[0], &fa, nullptr, av.data(), ev.data());
+    int rc = ::posix_spawn(&pid, av[0], &fa, &attr, av.data(), ev.data());
+    posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&fa);
     ::close(in[0]);
     ::close(out[1]);
@@ -51,9 +60,21 @@ ProcessResult run_process(const std::vector<std::string>& argv,
     }
     int open_fds = 2;
     char buf[65536];
+    auto until = std::chrono::steady_clock::now() + bound;
     while (open_fds > 0 || in[1] >= 0) {
         pollfd p[3] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}, {in[1], POLLOUT, 0}};
-        if (::poll(p, 3, -1) < 0) {
+        int wait_ms = -1;
+        if (bound.count() > 0) {
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                until - std::chrono::steady_clock::now());
+            if (left.count() <= 0) {
+                r.timed_out = true;
+                ::kill(-pid, SIGKILL);
+                break;
+            }
+            wait_ms = static_cast<int>(left.count());
+        }
+        if (::poll(p, 3, wait_ms) < 0) {
             if (errno == EINTR) continue;
             break;
         }
@@ -78,7 +99,19 @@ ProcessResult run_process(const std::vector<std::string>& argv,
             }
         }
     }
+    for (int fd : {in[1], out[0], err[0]})
+        if (fd >= 0) ::close(fd);
     int status = 0;
+    if (bound.count() > 0) { // it may hold no pipe and still run: bounded too
+        while (::waitpid(pid, &status, WNOHANG) == 0) {
+            if (std::chrono::steady_clock::now() >= until) {
+                r.timed_out = true;
+                ::kill(-pid, SIGKILL);
+                break;
+            }
+            ::usleep(2000);
+        }
+    }
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
