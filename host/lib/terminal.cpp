@@ -51,7 +51,11 @@ Foreground::Foreground(bool relay) {
     }
     if (term_ < 0) return; // no terminal: nothing to relay
     out_ = relay_fd_[1] ? 1 : relay_fd_[2] ? 2 : term_;
-    input_ = relay_fd_[0];
+    input_ = relay_fd_[0] && relay_fd_[1];
+    if (relay_fd_[0] && !relay_fd_[1]) { // a pipeline: the terminal is not ours to read
+        null_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (null_ < 0) throw HostError("open /dev/null", errno);
+    }
     if (::tcgetattr(term_, &saved_) != 0) throw HostError("tcgetattr on the terminal", errno);
     master_ = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (master_ < 0) throw HostError("posix_openpt", errno);
@@ -68,13 +72,14 @@ Foreground::Foreground(bool relay) {
 Foreground::~Foreground() {
     finish();
     if (slave_ >= 0) ::close(slave_);
+    if (null_ >= 0) ::close(null_);
 }
 
 void Foreground::start(std::function<long(bool)> workload_group) {
     workload_group_ = std::move(workload_group);
-    if (slave_ >= 0) {
-        ::close(slave_); // the launcher has its copies
-        slave_ = -1;
+    for (int* fd : {&slave_, &null_}) { // the launcher has its copies
+        if (*fd >= 0) ::close(*fd);
+        *fd = -1;
     }
     winch_ = relaying(); // without a pty, SIGWINCH stays forwarded to the launcher
     for (int sig : kTaken) {
@@ -90,7 +95,7 @@ void Foreground::start(std::function<long(bool)> workload_group) {
     for (int sig : kTaken)
         sigaddset(&set, sig);
     ::sigprocmask(SIG_UNBLOCK, &set, nullptr);
-    if (relaying() && foreground()) raw(true);
+    if (input_ && foreground()) raw(true);
 }
 
 void Foreground::finish() {
@@ -150,7 +155,7 @@ void Foreground::suspend() {
 
 void Foreground::resume() {
     if (relaying()) {
-        if (foreground()) raw(true);
+        if (input_ && foreground()) raw(true);
         copy_window_size();
     }
     signal_group(SIGCONT);

@@ -135,9 +135,10 @@ TEST_CASE("terminal: a background job in the sandbox cannot read the shell's nex
     Desk d(who);
     InteractiveShell sh(who.unprivileged, user_env({"PS1=$ ", "ENV="}));
     REQUIRE(sh.wait_for("$ "));
-    // F05: `bvisor-run ... -- cat > loot &`, which used to receive every line typed.
+    // F05: `bvisor-run ... -- cat &`, which used to receive every line typed. (Its
+    // output on the terminal too: then bvisor-run relays, except in the background.)
     sh.type(d.run + " --rw " + d.loot + " -- /bin/sh -c 'touch " + d.loot +
-            "/started; exec cat' > " + d.loot + "/x &");
+            "/started; exec cat > " + d.loot + "/x' &");
     REQUIRE(eventually([&] { return file_exists(d.loot + "/started"); }));
     for (int i = 0; i < 3; ++i)
         CHECK(shell_ran(sh, d.marks + "/bg" + std::to_string(i)));
@@ -152,6 +153,28 @@ TEST_CASE("terminal: a background job in the sandbox cannot read the shell's nex
     sh.type("typed-to-the-workload");
     REQUIRE(sh.wait_for("END-C\r\n", from));
     CHECK(read_file(d.loot + "/fg") == "typed-to-the-workload\n");
+}
+
+TEST_CASE("terminal: in a pipeline, a reader of the terminal after bvisor-run (a pager) "
+          "gets every key; the workload's stdin is then /dev/null",
+          "[terminal]") {
+    Who who = BOTH_IDENTITIES;
+    INFO(who.name());
+    require_identity(who);
+    BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock (Linux 5.13+) unavailable");
+    Desk d(who);
+    InteractiveShell sh(who.unprivileged, user_env({"PS1=$ ", "ENV="}));
+    REQUIRE(sh.wait_for("$ "));
+    // `bvisor-run -- cmd | less`: bvisor-run must not read the keys meant for less.
+    size_t from = sh.output().size();
+    sh.type(d.run + " --rw " + d.loot + " -- /bin/sh -c 'touch " + d.loot +
+            "/started; cat > " + d.loot + "/stdin; sleep 1; echo out' | (read key < /dev/tty; "
+            "echo \"$key\" > " + d.marks + "/pager; cat >/dev/null); echo END\"-\"P");
+    REQUIRE(eventually([&] { return file_exists(d.loot + "/started"); }));
+    sh.type("key-for-the-pager");
+    REQUIRE(sh.wait_for("END-P\r\n", from));
+    CHECK(read_file(d.marks + "/pager") == "key-for-the-pager\n"); // all of it reached it
+    CHECK(read_file(d.loot + "/stdin").empty());                    // /dev/null: at once EOF
 }
 
 TEST_CASE("terminal: a process a run left behind cannot read the shell's next input line "

@@ -93,6 +93,8 @@ def main():
     # The fault-injection harness launches 3000 workloads by default; under emulation a
     # launch takes 0.3-0.5 s, so a guest runs a sample of it.
     env.setdefault("BVISOR_FAULT_RUNS", "200")
+    # The race harness likewise: 2000 raced launches by default, 200 in a guest.
+    env.setdefault("BVISOR_RACE_RUNS", "200")
     names = list_tests(args.tests, args.spec, env)
     print("run-tests: %s: %d test cases on %s" % (args.spec, len(names), os.uname().release),
           flush=True)

@@ -10,6 +10,9 @@
 //   * the user's terminal is put in raw mode while we are its foreground job, and the
 //     pty's slave starts with the user's own modes and window size; bytes typed go to
 //     the pty only then (in the background nothing is read, so nothing is stolen);
+//   * only for a workload whose output is on the terminal too: with fd 0 a terminal
+//     and fd 1 not (a pipeline, `> file`), its stdin is /dev/null and the terminal is
+//     not read at all, so a pager later in the pipeline gets every key;
 //   * while the pty's modes ask for signals (ISIG), its INTR and QUIT characters become
 //     SIGINT and SIGQUIT to the workload's process group, and SUSP suspends the job;
 //   * window size changes (SIGWINCH) are copied to the pty and signalled to the group;
@@ -48,8 +51,9 @@ public:
     Foreground& operator=(const Foreground&) = delete;
 
     bool relaying() const { return master_ >= 0; }
-    // The launcher's fd i: the pty's slave where ours is a terminal, else -1 (ours).
-    int stdio(int i) const { return relay_fd_[i] ? slave_ : -1; }
+    // The launcher's fd i: the pty's slave where ours is a terminal (/dev/null for a
+    // terminal stdin whose stdout is not one), else -1 (ours).
+    int stdio(int i) const { return i == 0 && null_ >= 0 ? null_ : relay_fd_[i] ? slave_ : -1; }
     // Once the launcher runs: drops our copy of the slave, takes SIGTSTP, SIGCONT and
     // (with a pty) SIGWINCH, and goes raw if we are the terminal's foreground job.
     void start(std::function<long(bool fresh)> workload_group);
@@ -76,6 +80,7 @@ private:
     int out_ = -1;  // where the pty's output goes: 1 or 2 if a terminal, else term_
     bool relay_fd_[3] = {};
     int master_ = -1, slave_ = -1;
+    int null_ = -1;        // /dev/null, the workload's stdin in a pipeline
     bool input_ = false;   // fd 0 is the terminal: what is typed goes to the pty
     bool raw_ = false;     // the user's terminal is in raw mode now
     bool ended_ = false;   // finish() ran
