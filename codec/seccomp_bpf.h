@@ -72,9 +72,8 @@ constexpr uint32_t kOAccmode = 03, kOTrunc = 01000;
 // over: its line discipline (TIOCSETD: N_NULL leaves it dead), exclusive mode (TIOCEXCL:
 // every later open, /dev/tty included, fails with EBUSY; TIOCNXCL), the console
 // (TIOCCONS) and hanging it up (TIOCVHANGUP).
-constexpr uint32_t kTiocsti = 0x5412, kTioclinux = 0x541C, kTiocsetd = 0x5423,
-                   kTiocexcl = 0x540C, kTiocnxcl = 0x540D, kTioccons = 0x541D,
-                   kTiocvhangup = 0x5437;
+constexpr uint32_t kTiocsti = 0x5412, kTioclinux = 0x541C, kTiocsetd = 0x5423, kTiocexcl = 0x540C,
+                   kTiocnxcl = 0x540D, kTioccons = 0x541D, kTiocvhangup = 0x5437;
 constexpr uint32_t kDeniedTtyIoctls[] = {kTiocsti,  kTioclinux, kTiocsetd,   kTiocexcl,
                                          kTiocnxcl, kTioccons,  kTiocvhangup};
 

@@ -13,14 +13,8 @@ constexpr long kEintr = -4, kEchild = 10;
 constexpr int kSigKill = 9, kSigSegv = 11;
 constexpr int kPrSetChildSubreaper = 36; // PR_SET_CHILD_SUBREAPER
 constexpr int kSurvivorRounds = 500;     // of about 1 ms each
-constexpr int kForwarded[] = {1 /*SIGHUP*/,
-                              2 /*SIGINT*/,
-                              3 /*SIGQUIT*/,
-                              10 /*SIGUSR1*/,
-                              12 /*SIGUSR2*/,
-                              15 /*SIGTERM*/,
-                              18 /*SIGCONT*/,
-                              28 /*SIGWINCH*/};
+constexpr int kForwarded[] = {1 /*SIGHUP*/,   2 /*SIGINT*/,   3 /*SIGQUIT*/,  10 /*SIGUSR1*/,
+                              12 /*SIGUSR2*/, 15 /*SIGTERM*/, 18 /*SIGCONT*/, 28 /*SIGWINCH*/};
 
 // Written with the handlers' signals blocked or before they are installed; read in
 // the handler. 0: nobody to forward to.

@@ -244,7 +244,8 @@ PreparedLaunch PlanBuilder::build() {
             slot = next_extra++;
         }
         if (r.fd) {
-            Kind kind = kind_of_fd(r.fd.get(), r.role == Role::ReadRoot ? "read root" : "write root");
+            Kind kind =
+                kind_of_fd(r.fd.get(), r.role == Role::ReadRoot ? "read root" : "write root");
             add(std::move(r.fd), kind, r.role, slot);
         } else {
             add_root(r.path, r.role, slot);

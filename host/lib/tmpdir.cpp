@@ -98,8 +98,7 @@ bool writable_by_others(const struct stat& st) {
 PrivateTmp::PrivateTmp(const std::string& base) {
     const std::string where = base.empty() ? "/tmp" : base;
     auto error = [&](const std::string& why, int err = 0) {
-        return HostError("cannot create a private temporary directory under " + where + ": " +
-                             why,
+        return HostError("cannot create a private temporary directory under " + where + ": " + why,
                          err);
     };
     // The base is opened once (following the user's own symlinks, as TMPDIR may); every
@@ -110,19 +109,21 @@ PrivateTmp::PrivateTmp(const std::string& base) {
     if (::fstat(base_.get(), &bst) != 0) throw error("fstat", errno);
     if (::geteuid() == 0 && writable_by_others(bst))
         throw error("another user may write it (owner uid " + std::to_string(bst.st_uid) +
-                    ", mode " + [&] {
+                    ", mode " +
+                    [&] {
                         char m[8];
                         std::snprintf(m, sizeof m, "%04o", bst.st_mode & 07777);
                         return std::string(m);
-                    }() + "), so it could put its own directory in place of ours; as root "
-                          "the base must be root's, or sticky");
+                    }() +
+                    "), so it could put its own directory in place of ours; as root "
+                    "the base must be root's, or sticky");
     for (int attempt = 0;; ++attempt) {
         name_ = random_name();
         if (::mkdirat(base_.get(), name_.c_str(), 0700) == 0) break;
         if (errno != EEXIST || attempt == 100) throw error("mkdir", errno);
     }
-    dir_ = UniqueFd(::openat(base_.get(), name_.c_str(),
-                             O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    dir_ = UniqueFd(
+        ::openat(base_.get(), name_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     int open_err = errno;
     struct stat st, named;
     bool ours = dir_ && ::fstat(dir_.get(), &st) == 0 && S_ISDIR(st.st_mode) &&
@@ -142,7 +143,8 @@ PrivateTmp::PrivateTmp(const std::string& base) {
         throw error(name_ + " was replaced before it could be opened");
     }
     // mkdir's mode was cut by the umask; ours is exactly 0700.
-    if ((st.st_mode & 07777) != 0700 && ::fchmod(dir_.get(), 0700) != 0) throw error("fchmod", errno);
+    if ((st.st_mode & 07777) != 0700 && ::fchmod(dir_.get(), 0700) != 0)
+        throw error("fchmod", errno);
     dev_ = st.st_dev;
     ino_ = st.st_ino;
     path_ = (where.back() == '/' ? where : where + "/") + name_;

@@ -101,8 +101,9 @@ Kernel confinement:
   --no-network          a new, empty network namespace (implies --userns)
   --cgroup DIR          start PROGRAM inside this existing cgroup2 directory
 
-Hardening (on by default: new session, fresh keyring, no capabilities, no terminal
-input injection, Landlock scopes from ABI 6); relaxations:
+Hardening (on by default: new session, no keyrings, no capabilities, no terminal
+takeover, no io_uring, Landlock scopes from ABI 6; what PROGRAM leaves running ends
+with it); relaxations:
   --keep-cap CAP        a root PROGRAM keeps capability CAP (e.g. net_bind_service)
   --allow-abstract-unix PROGRAM may connect to abstract unix sockets outside
   --allow-signals       PROGRAM may signal processes outside the sandbox
@@ -119,6 +120,10 @@ Reporting:
   --dry-run             print the launch plan (JSON for `bvisor-plan encode`), exit
   --launcher PATH       the launcher to use (default: the one beside bvisor-run)
   --help, --version
+
+Terminal: PROGRAM never gets yours; with a terminal on stdin, stdout or stderr it gets
+a new pseudo-terminal that bvisor-run relays (Ctrl-C, Ctrl-Z, resizing work). With
+stdin a terminal and stdout not (a pipeline), its stdin is /dev/null.
 
 Exit status: PROGRAM's own; 128+N if it was killed (or the launch interrupted) by
 signal N; 125 if bvisor-run or the launcher refused or failed; 126 if PROGRAM cannot
@@ -446,7 +451,9 @@ std::string fd_path(int fd, const std::string& fallback) {
 // blocks on a fifo), the type read from that fd, then a directory opened for reading
 // through it.
 Root open_root(const RootArg& a) {
-    auto refuse = [&](const std::string& why) { fail(kExitFailed, a.why + " " + a.path + ": " + why); };
+    auto refuse = [&](const std::string& why) {
+        fail(kExitFailed, a.why + " " + a.path + ": " + why);
+    };
     UniqueFd fd(::open(a.path.c_str(), O_PATH | O_CLOEXEC));
     if (!fd) refuse(std::strerror(errno));
     struct stat st;
@@ -456,9 +463,9 @@ Root open_root(const RootArg& a) {
         refuse("a block device is never granted (it would expose a whole disk past every root)");
     Kind kind = S_ISDIR(st.st_mode)   ? Kind::Directory
                 : S_ISREG(st.st_mode) ? Kind::Regular
-                : S_ISCHR(st.st_mode) ? Kind::CharDevice
-                                      : (refuse("not a directory, file or character device"),
-                                         Kind::Directory);
+                : S_ISCHR(st.st_mode)
+                    ? Kind::CharDevice
+                    : (refuse("not a directory, file or character device"), Kind::Directory);
     if (kind == Kind::Directory) {
         UniqueFd dir(::openat(fd.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
         if (!dir) refuse(std::strerror(errno));
@@ -480,15 +487,16 @@ UniqueFd dup_fd(int fd) {
 // still be executed). `name` is what the user typed, for messages.
 Program open_program(const std::string& path, const std::string& name) {
     UniqueFd at(::open(path.c_str(), O_PATH | O_CLOEXEC));
-    if (!at) fail(errno == ENOENT ? kExitNotFound : kExitCannotRun, name + ": " + std::strerror(errno));
+    if (!at)
+        fail(errno == ENOENT ? kExitNotFound : kExitCannotRun, name + ": " + std::strerror(errno));
     struct stat st;
     if (::fstat(at.get(), &st) != 0) fail(kExitCannotRun, name + ": " + std::strerror(errno));
     if (S_ISDIR(st.st_mode)) fail(kExitCannotRun, name + ": is a directory");
     if (!S_ISREG(st.st_mode)) fail(kExitCannotRun, name + ": not a regular file");
     UniqueFd rd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
     struct stat again;
-    if (rd && (::fstat(rd.get(), &again) != 0 || again.st_dev != st.st_dev ||
-               again.st_ino != st.st_ino))
+    if (rd &&
+        (::fstat(rd.get(), &again) != 0 || again.st_dev != st.st_dev || again.st_ino != st.st_ino))
         fail(kExitCannotRun, name + ": changed while it was being opened");
     if (rd) return Program{path, std::move(rd), true};
     return Program{path, std::move(at), false};
@@ -500,10 +508,12 @@ Program open_program(const std::string& path, const std::string& name) {
 // can redirect the write (issue 19 F03).
 void open_status_file(const std::string& path) {
     const std::string opt = "--json-status " + path + ": ";
-    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644));
-    const std::string not_regular = "not a regular file (use --json-status-fd for a pipe or terminal)";
+    UniqueFd fd(
+        ::open(path.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644));
+    const std::string not_regular =
+        "not a regular file (use --json-status-fd for a pipe or terminal)";
     if (!fd)
-        fail(kExitFailed, opt + (errno == ELOOP    ? std::string("a symbolic link (never followed)")
+        fail(kExitFailed, opt + (errno == ELOOP   ? std::string("a symbolic link (never followed)")
                                  : errno == ENXIO ? not_regular // a fifo nobody reads
                                                   : std::strerror(errno)));
     struct stat st;
@@ -598,9 +608,8 @@ void write_status(const Options& o, const Observation& obs, bool have_obs) {
         // The path may name something else by now (it may lie in a write root): say so,
         // rather than let a reader take another file for our status.
         struct stat ours, named;
-        if (::fstat(fd, &ours) == 0 &&
-            (::lstat(o.json_status_path.c_str(), &named) != 0 || named.st_dev != ours.st_dev ||
-             named.st_ino != ours.st_ino))
+        if (::fstat(fd, &ours) == 0 && (::lstat(o.json_status_path.c_str(), &named) != 0 ||
+                                        named.st_dev != ours.st_dev || named.st_ino != ours.st_ino))
             std::fprintf(stderr,
                          "bvisor-run: --json-status %s: the file was replaced during the run; "
                          "the status went to the file opened before it\n",
@@ -724,7 +733,7 @@ void cover_program(const Program& p, const char* why, std::vector<Root>& roots) 
 // file run) and parsed as the kernel does: the interpreter up to the first blank, then
 // at most one argument, the rest of the line trimmed.
 struct Exec {
-    Program exe;                  // what the launcher executes
+    Program exe;                   // what the launcher executes
     std::optional<Program> script; // PROGRAM, when `exe` is its interpreter
     std::vector<std::string> argv;
 };
@@ -865,8 +874,8 @@ void print_dry_run(const PreparedLaunch& prepared) {
 long workload_group(Launch& launch, bool fresh) {
     if (fresh) launch.read_available();
     const std::string& t = launch.transcript();
-    for (const char* ended : {"\n# workload ", "\n# child ", "\n# fault", "\nSetupFaulted",
-                              "\nSetupRefused"})
+    for (const char* ended :
+         {"\n# workload ", "\n# child ", "\n# fault", "\nSetupFaulted", "\nSetupRefused"})
         if (t.find(ended) != std::string::npos) return -1;
     const std::string mark = "\n# mechanism=clone3 child_pid=";
     size_t at = t.find(mark);

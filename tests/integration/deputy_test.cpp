@@ -87,8 +87,8 @@ TEST_CASE("deputy: a --json-status file the workload replaces with a symlink or 
     CHECK(read_file(s.victim) == "VICTIM-CONTENT\n"); // the disk: the victim untouched
     CHECK_THAT(r.err, ContainsSubstring("the file was replaced during the run"));
     // Control: left alone, the same run writes the status there.
-    auto c = run_bounded(who, {"--rw", s.work, "--json-status", s.work + "/plain.json", "--",
-                               "/bin/true"});
+    auto c = run_bounded(
+        who, {"--rw", s.work, "--json-status", s.work + "/plain.json", "--", "/bin/true"});
     CHECK(c.exit_code == 0);
     auto j = nlohmann::json::parse(read_file(s.work + "/plain.json"));
     CHECK(j["workload"]["exit"] == 0);
@@ -110,8 +110,8 @@ TEST_CASE("deputy: a fifo or a symlink planted at the --json-status path before 
     for (const auto& [path, why] : {std::pair{fifo, "not a regular file"},
                                     std::pair{link, "a symbolic link (never followed)"}}) {
         INFO(path);
-        auto r = run_bounded(who, {"--rw", s.work, "--json-status", path, "--", "/bin/touch",
-                                   marker});
+        auto r =
+            run_bounded(who, {"--rw", s.work, "--json-status", path, "--", "/bin/touch", marker});
         CHECK_FALSE(r.timed_out);
         CHECK(r.exit_code == 125);
         CHECK_THAT(r.err, ContainsSubstring("--json-status " + path + ": " + why));
@@ -120,8 +120,7 @@ TEST_CASE("deputy: a fifo or a symlink planted at the --json-status path before 
     CHECK(read_file(s.victim) == "VICTIM-CONTENT\n");
 }
 
-TEST_CASE("deputy: --json-status-fd 1 or 2 leaves the workload that stdout or stderr",
-          "[deputy]") {
+TEST_CASE("deputy: --json-status-fd 1 or 2 leaves the workload that stdout or stderr", "[deputy]") {
     Who who = BOTH_IDENTITIES;
     int fd = GENERATE(1, 2);
     INFO(who.name() << ", fd " << fd);
@@ -187,7 +186,8 @@ TEST_CASE("deputy: the private TMPDIR stays the directory bvisor-run made when i
     write_file(victim_dir + "/keep", "KEEP\n", 0666);
     std::string script = "t=$TMPDIR; mv $t $t.moved && ln -s " + victim_dir +
                          " $t && echo x > $t/through-link; echo y > $t.moved/in-own; "
-                         "echo $t > " + s.work + "/tmpdir";
+                         "echo $t > " +
+                         s.work + "/tmpdir";
     auto r = run_bounded(who, {"--rw", base, "--rw", s.work, "--", "/bin/sh", "-c", script},
                          {"TMPDIR=" + base});
     INFO(r.err);

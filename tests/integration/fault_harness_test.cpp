@@ -47,7 +47,7 @@ using S = LauncherState;
 namespace {
 
 enum class Start { Plain, AllIgnored, AllBlocked, StdioClosed, OpathExe, StoppedAfterSetsid };
-constexpr const char* kStartNames[] = {"plain",          "signals ignored",
+constexpr const char* kStartNames[] = {"plain",           "signals ignored",
                                        "signals blocked", "fds 0-2 closed",
                                        "O_PATH/0711 exe", "child stopped after setsid"};
 

@@ -524,9 +524,8 @@ TEST_CASE("hardening: the uid's user keyring and persistent keyring are not reac
         ~Cleanup() { f(); }
     } cleanup{[&] { as_identity({probe, "key-invalidate", read_file(id)}); }};
 
-    auto denied = as_identity(
-        bvisor_run_argv({"--rw", s.out, "--", probe, "key-steal-" + which, desc, s.out + "/denied"},
-                        false));
+    auto denied = as_identity(bvisor_run_argv(
+        {"--rw", s.out, "--", probe, "key-steal-" + which, desc, s.out + "/denied"}, false));
     INFO(denied.out << denied.err);
     CHECK(denied.exit_code == 1);
     CHECK_THAT(denied.out, ContainsSubstring("=EPERM"));
@@ -552,9 +551,8 @@ TEST_CASE("hardening: what the workload leaves running is ended with it (its pro
     // launcher only once its parent has been ended.
     // Their stdio is /dev/null: nothing holds the test's pipes open.
     std::string script = "exec </dev/null >/dev/null 2>&1; /bin/sleep " + tags[0] +
-                         " & (/usr/bin/setsid /bin/sleep " + tags[1] +
-                         " &); (/bin/sleep " + tags[2] + " & exec /bin/sleep " + tags[3] +
-                         ") & /bin/sleep 0.2";
+                         " & (/usr/bin/setsid /bin/sleep " + tags[1] + " &); (/bin/sleep " +
+                         tags[2] + " & exec /bin/sleep " + tags[3] + ") & /bin/sleep 0.2";
     auto running = [&] {
         int n = 0;
         for (const auto& t : tags)

@@ -115,7 +115,8 @@ TEST_CASE("terminal: a workload gets a new pseudo-terminal, never the caller's; 
     InteractiveShell sh(who.unprivileged, user_env({"PS1=$ ", "ENV="}));
     REQUIRE(sh.wait_for("$ "));
     size_t from = sh.output().size();
-    sh.type(d.run + " --rw " + d.loot + " -- /bin/sh -c 'tty > " + d.loot + "/tty'; echo END\"-\"A");
+    sh.type(d.run + " --rw " + d.loot + " -- /bin/sh -c 'tty > " + d.loot +
+            "/tty'; echo END\"-\"A");
     REQUIRE(sh.wait_for("END-A\r\n", from));
     std::string tty = read_file(d.loot + "/tty");
     CHECK_THAT(tty, Catch::Matchers::StartsWith("/dev/pts/"));
@@ -167,14 +168,16 @@ TEST_CASE("terminal: in a pipeline, a reader of the terminal after bvisor-run (a
     REQUIRE(sh.wait_for("$ "));
     // `bvisor-run -- cmd | less`: bvisor-run must not read the keys meant for less.
     size_t from = sh.output().size();
-    sh.type(d.run + " --rw " + d.loot + " -- /bin/sh -c 'touch " + d.loot +
-            "/started; cat > " + d.loot + "/stdin; sleep 1; echo out' | (read key < /dev/tty; "
-            "echo \"$key\" > " + d.marks + "/pager; cat >/dev/null); echo END\"-\"P");
+    sh.type(d.run + " --rw " + d.loot + " -- /bin/sh -c 'touch " + d.loot + "/started; cat > " +
+            d.loot +
+            "/stdin; sleep 1; echo out' | (read key < /dev/tty; "
+            "echo \"$key\" > " +
+            d.marks + "/pager; cat >/dev/null); echo END\"-\"P");
     REQUIRE(eventually([&] { return file_exists(d.loot + "/started"); }));
     sh.type("key-for-the-pager");
     REQUIRE(sh.wait_for("END-P\r\n", from));
     CHECK(read_file(d.marks + "/pager") == "key-for-the-pager\n"); // all of it reached it
-    CHECK(read_file(d.loot + "/stdin").empty());                    // /dev/null: at once EOF
+    CHECK(read_file(d.loot + "/stdin").empty());                   // /dev/null: at once EOF
 }
 
 TEST_CASE("terminal: a process a run left behind cannot read the shell's next input line "

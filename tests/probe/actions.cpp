@@ -201,9 +201,8 @@ long uring_openat(const char* path, int flags, long* ret) {
     size_t len = sq_len > cq_len ? sq_len : cq_len; // one mapping (IORING_FEAT_SINGLE_MMAP)
     auto* sq = static_cast<char*>(
         ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, IORING_OFF_SQ_RING));
-    auto* sqes = static_cast<io_uring_sqe*>(::mmap(nullptr, sizeof(io_uring_sqe),
-                                                   PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-                                                   IORING_OFF_SQES));
+    auto* sqes = static_cast<io_uring_sqe*>(::mmap(
+        nullptr, sizeof(io_uring_sqe), PROT_READ | PROT_WRITE, MAP_SHARED, fd, IORING_OFF_SQES));
     if (sq == MAP_FAILED || sqes == MAP_FAILED || !(p.features & IORING_FEAT_SINGLE_MMAP)) {
         errno = ENOTSUP;
         return -1;
@@ -217,8 +216,7 @@ long uring_openat(const char* path, int flags, long* ret) {
     auto* tail = reinterpret_cast<unsigned*>(sq + p.sq_off.tail);
     array[0] = 0;
     __atomic_store_n(tail, *tail + 1, __ATOMIC_RELEASE);
-    if (::syscall(SYS_io_uring_enter, fd, 1, 1, IORING_ENTER_GETEVENTS, nullptr, 0) < 0)
-        return -1;
+    if (::syscall(SYS_io_uring_enter, fd, 1, 1, IORING_ENTER_GETEVENTS, nullptr, 0) < 0) return -1;
     auto* cqes = reinterpret_cast<io_uring_cqe*>(sq + p.cq_off.cqes);
     auto* chead = reinterpret_cast<unsigned*>(sq + p.cq_off.head);
     *ret = cqes[*chead & *reinterpret_cast<unsigned*>(sq + p.cq_off.ring_mask)].res;
@@ -344,7 +342,8 @@ int probe_action(int argc, char** argv) {
     if (cmd.rfind("key-steal-", 0) == 0 && argc == 4)
         return key_steal(keyring(cmd.substr(10)), arg(2), arg(3));
     if (cmd == "key-invalidate" && argc == 3)
-        return outcome("keyctl_unlink", ::syscall(SYS_keyctl, KEYCTL_INVALIDATE, std::atol(arg(2))));
+        return outcome("keyctl_unlink",
+                       ::syscall(SYS_keyctl, KEYCTL_INVALIDATE, std::atol(arg(2))));
     if (cmd == "count-signals" && argc == 6)
         return count_signals(std::atoi(arg(2)), std::atol(arg(3)), arg(4), arg(5));
     if (cmd == "first-write" && (argc == 4 || argc == 5)) {

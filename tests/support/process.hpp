@@ -11,8 +11,8 @@
 namespace bvisor::test {
 
 struct ProcessResult {
-    int exit_code = -1; // when it exited
-    int signal = 0;     // when it was killed
+    int exit_code = -1;     // when it exited
+    int signal = 0;         // when it was killed
     bool timed_out = false; // it outlived the bound and was killed (SIGKILL to its group)
     std::string out;
     std::string err;

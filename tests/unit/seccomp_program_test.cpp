@@ -125,8 +125,8 @@ SeccompInput ioctl_call(uint64_t request) { return call(16, 0, request); }
 
 constexpr uint32_t kEperm = 0x00050001, kEacces = 0x0005000D, kEnosys = 0x00050026,
                    kAllow = 0x7FFF0000, kKill = 0x80000000;
-constexpr uint64_t kRdonly = 0, kWronly = 1, kRdwr = 2, kMode3 = 3, kTrunc = 01000,
-                   kCreat = 0100, kCloexec = 02000000, kPath = 010000000;
+constexpr uint64_t kRdonly = 0, kWronly = 1, kRdwr = 2, kMode3 = 3, kTrunc = 01000, kCreat = 0100,
+                   kCloexec = 02000000, kPath = 010000000;
 
 } // namespace
 
@@ -147,8 +147,8 @@ TEST_CASE("the hardening filter compiles to the golden program", "[unit][seccomp
         for (auto [nr, at] : {std::pair{2u, 24u}, std::pair{257u, 32u}}) {
             p.push_back({0x15, 0, static_cast<uint8_t>(truncate ? 7 : 6), nr}); // open, openat
             p.push_back({0x20, 0, 0, at});                                      //   ld flags
-            p.push_back({0x54, 0, 0, 01003});                                   //   & O_TRUNC|O_ACCMODE
-            p.push_back({0x15, static_cast<uint8_t>(truncate ? 3 : 2), 0, 3});  //   mode 3
+            p.push_back({0x54, 0, 0, 01003}); //   & O_TRUNC|O_ACCMODE
+            p.push_back({0x15, static_cast<uint8_t>(truncate ? 3 : 2), 0, 3}); //   mode 3
             p.push_back({0x15, static_cast<uint8_t>(truncate ? 2 : 1), 0, 01003});
             if (truncate) p.push_back({0x15, 1, 0, 01000}); //   O_RDONLY|O_TRUNC
             p.push_back({0x06, 0, 0, 0x7FFF0000});          //   ALLOW
@@ -181,9 +181,9 @@ TEST_CASE("the hardening filter denies the terminal ioctls by the request's 32 b
             CHECK(run_seccomp_bpf(prog, ioctl_call(req)) == kEperm);
         // Control: every other request, including neighbours and TIOCSTI's number on
         // another syscall, is allowed (window size, modes, TIOCSCTTY, FIONREAD...).
-        for (uint64_t req : {0x5411ull, 0x5413ull, 0x541Bull, 0x541Eull, 0x5401ull, 0x5402ull,
-                             0x540Eull, 0x5414ull, 0x5424ull, 0x5436ull, 0ull, 0x80045430ull,
-                             0x100000000ull})
+        for (uint64_t req :
+             {0x5411ull, 0x5413ull, 0x541Bull, 0x541Eull, 0x5401ull, 0x5402ull, 0x540Eull,
+              0x5414ull, 0x5424ull, 0x5436ull, 0ull, 0x80045430ull, 0x100000000ull})
             CHECK(run_seccomp_bpf(prog, ioctl_call(req)) == kAllow);
         CHECK(run_seccomp_bpf(prog, call(1, 0, 0x5412)) == kAllow);
     }
@@ -198,8 +198,8 @@ TEST_CASE("the hardening filter closes keyrings, io_uring and openat2 on every A
             CHECK(run_seccomp_bpf(prog, call(nr)) == kEperm);
         CHECK(run_seccomp_bpf(prog, call(437)) == kEnosys);
         // Control: their neighbours and everyday calls.
-        for (uint32_t nr : {0u, 1u, 3u, 9u, 56u, 59u, 77u, 247u, 251u, 322u, 424u, 428u, 435u,
-                            436u, 438u, 439u})
+        for (uint32_t nr :
+             {0u, 1u, 3u, 9u, 56u, 59u, 77u, 247u, 251u, 322u, 424u, 428u, 435u, 436u, 438u, 439u})
             CHECK(run_seccomp_bpf(prog, call(nr)) == kAllow);
     }
 }

@@ -136,8 +136,8 @@ struct LaunchRequest {
     bool new_process_group = false;
     // Descriptors finish() also waits on, and what to do when they are ready.
     class Io* io = nullptr;
-    std::string stdin_data;             // when capturing: fed to the workload's stdin
-    std::optional<uid_t> run_as_uid;    // drop to this uid/gid (and no groups) first
+    std::string stdin_data;          // when capturing: fed to the workload's stdin
+    std::optional<uid_t> run_as_uid; // drop to this uid/gid (and no groups) first
     std::optional<gid_t> run_as_gid;
     std::string join_cgroup_procs; // write "0" to this cgroup.procs before exec
     // The launcher gets SIGKILL when the thread that started it dies (PR_SET_PDEATHSIG),
