@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <poll.h>
+#include <string>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -56,14 +57,22 @@ Foreground::Foreground(bool relay) {
         null_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (null_ < 0) throw HostError("open /dev/null", errno);
     }
-    if (::tcgetattr(term_, &saved_) != 0) throw HostError("tcgetattr on the terminal", errno);
+    // A terminal is never handed over: without a pty there is no launch.
+    auto no_pty = [](const char* call) {
+        return HostError(std::string("fd 0, 1 or 2 is a terminal, and no new pseudo-terminal can "
+                                     "be made for the workload (") +
+                             call + ": " + std::strerror(errno) +
+                             "); a terminal is never handed over: redirect stdin, stdout and "
+                             "stderr away from it",
+                         errno);
+    };
+    if (::tcgetattr(term_, &saved_) != 0) throw no_pty("tcgetattr");
     master_ = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (master_ < 0) throw HostError("posix_openpt", errno);
-    if (::grantpt(master_) != 0 || ::unlockpt(master_) != 0)
-        throw HostError("unlockpt (a new pseudo-terminal)", errno);
+    if (master_ < 0) throw no_pty("posix_openpt");
+    if (::grantpt(master_) != 0 || ::unlockpt(master_) != 0) throw no_pty("unlockpt");
     // The slave straight from the master (TIOCGPTPEER, Linux 4.13): no path to look up.
     slave_ = ::ioctl(master_, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (slave_ < 0) throw HostError("TIOCGPTPEER (a new pseudo-terminal)", errno);
+    if (slave_ < 0) throw no_pty("TIOCGPTPEER");
     if (::tcsetattr(slave_, TCSANOW, &saved_) != 0) throw HostError("tcsetattr on the pty", errno);
     copy_window_size();
     ::fcntl(master_, F_SETFL, ::fcntl(master_, F_GETFL) | O_NONBLOCK);

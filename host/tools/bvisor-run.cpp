@@ -933,18 +933,19 @@ int main(int argc, char** argv) {
 
     const std::string& path = exec.script ? exec.script->path : exec.exe.path;
     Observation obs;
+    std::optional<Foreground> fg; // outlives the try: fail() may still need it
     try {
         // A terminal on fds 0-2 is never handed over: the workload gets a new pty.
-        Foreground fg(true);
+        fg.emplace(true);
         LaunchRequest req;
         req.launcher = o.launcher;
         req.frame = encode_frame(prepared.body);
         req.grants = std::move(prepared.grants);
         req.capture_output = false; // the workload gets our stdin, stdout and stderr
         for (int i = 0; i < 3; ++i)
-            req.stdio[i] = fg.stdio(i);
+            req.stdio[i] = fg->stdio(i);
         req.new_process_group = true; // our terminal's signals reach us, once (F09)
-        req.io = &fg;
+        req.io = &*fg;
         req.timeout = std::chrono::hours(24 * 365 * 100);
         req.die_with_host = true;
         req.reset_signals.assign(std::begin(kForwarded), std::end(kForwarded));
@@ -955,15 +956,15 @@ int main(int argc, char** argv) {
                                 o.command[0] + " started; nothing ran");
         Launch launch(std::move(req));
         g_launcher = launch.pid();
-        g_foreground = &fg;
-        fg.start([&launch](bool fresh) { return workload_group(launch, fresh); });
+        g_foreground = &*fg;
+        fg->start([&launch](bool fresh) { return workload_group(launch, fresh); });
         sigset_t set;
         sigemptyset(&set);
         for (int sig : kForwarded)
             sigaddset(&set, sig);
         ::sigprocmask(SIG_UNBLOCK, &set, nullptr); // pending ones are forwarded now
         obs = launch.finish();
-        fg.finish();
+        fg->finish();
         g_foreground = nullptr;
     } catch (const std::exception& e) {
         fail(kExitFailed, e.what()); // writes the all-null status
