@@ -138,7 +138,8 @@ struct RootArg {
 };
 
 // A root opened once: the grant is `fd`, the object it refers to, whatever `path`
-// names later; `real` is where `path` led when it was opened (for --explain).
+// names later (the fd goes into the plan); `real` is where `path` led, read from the
+// fd when --explain or the PROGRAM check needs it (real_of).
 struct Root {
     std::string path;
     Role role;
@@ -471,8 +472,13 @@ Root open_root(const RootArg& a) {
         if (!dir) refuse(std::strerror(errno));
         fd = std::move(dir);
     }
-    std::string real = fd_path(fd.get(), a.path);
-    return Root{a.path, a.role, a.why, std::move(fd), kind, real};
+    return Root{a.path, a.role, a.why, std::move(fd), kind, ""};
+}
+
+// Where a root's path led, from its fd (once; /proc readlink costs a lookup per root).
+const std::string& real_of(Root& r) {
+    if (r.real.empty()) r.real = fd_path(r.fd.get(), r.path);
+    return r.real;
 }
 
 UniqueFd dup_fd(int fd) {
@@ -646,10 +652,10 @@ std::string lexical(const std::string& p) {
 
 // --explain: every grant in force, one line each (the path as given, and where it led
 // when that differs), then what the kernel applied.
-void explain(const std::vector<Root>& roots, const Observation& obs) {
+void explain(std::vector<Root>& roots, const Observation& obs) {
     std::fprintf(stderr, "bvisor-run: what the sandbox allowed (--explain)\n");
     std::fprintf(stderr, "  %-6s %-9s %-20s %s\n", "rights", "kind", "why", "path");
-    for (const auto& r : roots) {
+    for (auto& r : roots) {
         const char* kind = r.kind == Kind::Directory ? "directory"
                            : r.kind == Kind::Regular ? "file"
                                                      : "device";
@@ -657,7 +663,8 @@ void explain(const std::vector<Root>& roots, const Observation& obs) {
                              : r.kind == Kind::CharDevice ? "r"
                                                           : "rx";
         // Where a symlink led, when one did.
-        std::string shown = r.real == lexical(r.path) ? r.path : r.path + " (" + r.real + ")";
+        const std::string& real = real_of(r);
+        std::string shown = real == lexical(r.path) ? r.path : r.path + " (" + real + ")";
         std::fprintf(stderr, "  %-6s %-9s %-20s %s\n", rights.c_str(), kind, r.why.c_str(),
                      shown.c_str());
     }
@@ -715,12 +722,17 @@ void cover_program(const Program& p, const char* why, std::vector<Root>& roots) 
     struct stat st;
     if (::fstat(p.fd.get(), &st) != 0) fail(kExitCannotRun, p.path + ": " + std::strerror(errno));
     std::string real = fd_path(p.fd.get(), p.path);
-    for (const auto& r : roots) {
-        struct stat rs;
-        if (r.kind == Kind::Directory && beneath(real, r.real)) return;
-        if (r.kind == Kind::Regular && ::fstat(r.fd.get(), &rs) == 0 && rs.st_dev == st.st_dev &&
-            rs.st_ino == st.st_ino)
-            return;
+    // A real path has no symlink in it, so one beneath a root's path as given is beneath
+    // the root; only when none is does each directory root's own fd say where it is.
+    for (bool by_fd : {false, true}) {
+        for (auto& r : roots) {
+            struct stat rs;
+            if (r.kind == Kind::Directory && beneath(real, by_fd ? real_of(r) : lexical(r.path)))
+                return;
+            if (!by_fd && r.kind == Kind::Regular && ::fstat(r.fd.get(), &rs) == 0 &&
+                rs.st_dev == st.st_dev && rs.st_ino == st.st_ino)
+                return;
+        }
     }
     roots.push_back(Root{p.path, Role::ReadRoot, why, dup_fd(p.fd.get()), Kind::Regular, real});
 }
@@ -769,16 +781,18 @@ Exec exec_for(Program program, const std::vector<std::string>& command) {
     return Exec{std::move(exe), std::move(program), std::move(argv)};
 }
 
-PreparedLaunch build_plan(const Options& o, const Exec& exec, const std::vector<Root>& roots) {
+// The plan, with the fds opened above moved into it (what --explain says of them was
+// read from them first).
+PreparedLaunch build_plan(const Options& o, Exec& exec, std::vector<Root>& roots) {
     PlanBuilder b;
-    b.exe_fd(dup_fd(exec.exe.fd.get())).argv(exec.argv);
+    b.exe_fd(std::move(exec.exe.fd)).argv(exec.argv);
     for (const auto& [n, v] : o.env)
         b.env(n, v);
-    for (const auto& r : roots) {
+    for (auto& r : roots) {
         if (r.role == Role::ReadRoot)
-            b.read_root(dup_fd(r.fd.get()));
+            b.read_root(std::move(r.fd));
         else
-            b.write_root(dup_fd(r.fd.get()));
+            b.write_root(std::move(r.fd));
     }
     if (o.deny_fork || o.deny_sockets) b.seccomp(SeccompRequest{o.deny_fork, o.deny_sockets});
     if (o.userns) b.user_namespace();
@@ -925,6 +939,9 @@ int main(int argc, char** argv) {
     make_private_tmp(o, roots);
     cover_program(exec.script ? *exec.script : exec.exe, "PROGRAM", roots);
     if (exec.script) cover_program(exec.exe, "interpreter", roots);
+    if (o.explain)
+        for (auto& r : roots)
+            (void)real_of(r); // now, while the fds are ours and the TMPDIR exists
     PreparedLaunch prepared = build_plan(o, exec, roots);
     if (o.dry_run) {
         print_dry_run(prepared);

@@ -96,6 +96,29 @@ double spawn_and_wait(const std::vector<std::string>& argv) {
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? ms : -1;
 }
 
+// posix_spawn + wait with fds 0-2 on `fd` (a pty's slave, to time a terminal's case).
+double spawn_on_and_wait(const std::vector<std::string>& argv, int fd) {
+    std::vector<char*> av;
+    for (const auto& a : argv)
+        av.push_back(const_cast<char*>(a.c_str()));
+    av.push_back(nullptr);
+    char path_env[] = "PATH=/usr/bin:/bin";
+    char* envp[] = {path_env, nullptr};
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    for (int i = 0; i < 3; ++i)
+        posix_spawn_file_actions_adddup2(&fa, fd, i);
+    auto t0 = Clock::now();
+    pid_t pid;
+    int err = ::posix_spawn(&pid, av[0], &fa, nullptr, av.data(), envp);
+    posix_spawn_file_actions_destroy(&fa);
+    if (err != 0) return -1;
+    int status;
+    ::waitpid(pid, &status, 0);
+    double ms = ms_since(t0);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? ms : -1;
+}
+
 // A prepared launch whose fds are duplicated for every run.
 struct Prepared {
     PreparedLaunch launch;
@@ -510,6 +533,66 @@ int main(int argc, char** argv) {
            << fmt(nop_launch - nop_bare, 3) << " ms. Added to bare `/bin/true` (" << fmt(bare, 3)
            << " ms) that alone predicts " << fmt((bare + nop_launch - nop_bare) / bare)
            << "x; the 1.3x target allows " << fmt(0.3 * bare, 3) << " ms.\n";
+    }
+
+    // --- 1c. the command people run: bvisor-run end to end, with stdio on a terminal
+    // (the relay: a new pty each run) and without one.
+    std::string run_tool = g_launcher.substr(0, g_launcher.rfind('/') + 1) + "bvisor-run";
+    if (::access(run_tool.c_str(), X_OK) == 0 && can_landlock) {
+        int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+        char name[128] = {};
+        int slave = -1;
+        if (master >= 0 && ::grantpt(master) == 0 && ::unlockpt(master) == 0 &&
+            ::ptsname_r(master, name, sizeof name) == 0)
+            slave = ::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        std::vector<Row> e2e;
+        e2e.push_back(Row{"bare `/bin/true`, stdio /dev/null",
+                          [] {
+                              return RunResult{spawn_and_wait({"/bin/true"}), 0};
+                          },
+                          {},
+                          {}});
+        e2e.push_back(Row{"`bvisor-run -- /bin/true`, stdio /dev/null",
+                          [&] {
+                              return RunResult{spawn_and_wait({run_tool, "--", "/bin/true"}), 0};
+                          },
+                          {},
+                          {}});
+        if (slave >= 0) {
+            e2e.push_back(Row{"bare `/bin/true`, stdio a terminal",
+                              [&] {
+                                  return RunResult{spawn_on_and_wait({"/bin/true"}, slave), 0};
+                              },
+                              {},
+                              {}});
+            e2e.push_back(Row{
+                "`bvisor-run -- /bin/true`, stdio a terminal (relayed)",
+                [&] {
+                    return RunResult{spawn_on_and_wait({run_tool, "--", "/bin/true"}, slave), 0};
+                },
+                {},
+                {}});
+        }
+        run_alternating(e2e, g_rounds);
+        double base_null = stats_of(e2e[0].ms).median;
+        md << "\n### bvisor-run end to end\n\n"
+           << g_rounds
+           << " more alternating rounds of the command people run. With a terminal on fds "
+              "0-2, bvisor-run makes a new pseudo-terminal for the workload and relays it "
+              "(bvisor/terminal.hpp); without one it passes the fds as they are.\n\n"
+           << "| configuration | median ms | p10 - p90 ms | x bare, same stdio |\n"
+              "| --- | --- | --- | --- |\n";
+        for (size_t i = 0; i < e2e.size(); ++i) {
+            Stats st = stats_of(e2e[i].ms);
+            double base = i < 2 ? base_null : stats_of(e2e[2].ms).median;
+            md << "| " << e2e[i].name << " | " << fmt(st.median) << " | " << fmt(st.p10) << " - "
+               << fmt(st.p90) << " | " << fmt(st.median / base) << " |\n";
+        }
+        if (e2e.size() == 4)
+            md << "\nThe relay's cost (terminal minus /dev/null, through bvisor-run): "
+               << fmt(stats_of(e2e[3].ms).median - stats_of(e2e[1].ms).median, 3) << " ms.\n";
+        if (slave >= 0) ::close(slave);
+        if (master >= 0) ::close(master);
     }
 
     // --- 2. syscalls and RSS
