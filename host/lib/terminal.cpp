@@ -28,10 +28,17 @@ void wake(int sig) {
     errno = saved;
 }
 
+// All of it, also to a terminal someone set O_NONBLOCK on (the file description is
+// shared with the shell): nothing the workload wrote is dropped.
 void write_all(int fd, const char* p, size_t n) {
     while (n > 0) {
         ssize_t w = ::write(fd, p, n);
         if (w < 0 && errno == EINTR) continue;
+        if (w < 0 && errno == EAGAIN) {
+            struct pollfd out = {fd, POLLOUT, 0};
+            (void)::poll(&out, 1, -1);
+            continue;
+        }
         if (w <= 0) return; // the user's terminal is gone: the output has nowhere to go
         p += w;
         n -= static_cast<size_t>(w);
@@ -111,7 +118,7 @@ void Foreground::finish() {
     if (ended_) return;
     ended_ = true;
     if (relaying()) {
-        to_user(); // whatever the pty still holds: the workload's last words
+        to_user(true); // whatever the pty still holds: the workload's last words
         raw(false);
         ::close(master_);
         master_ = -1;
@@ -146,7 +153,16 @@ void Foreground::copy_window_size() {
 
 void Foreground::signal_group(int sig) {
     long group = workload_group_ ? workload_group_(true) : 0;
-    if (group > 0) ::kill(static_cast<pid_t>(-group), sig);
+    if (group > 0) {
+        // Before its setsid the child leads no group yet: then the child itself (its
+        // window reports the signal, and nothing runs).
+        if (::kill(static_cast<pid_t>(-group), sig) != 0 && errno == ESRCH)
+            ::kill(static_cast<pid_t>(group), sig);
+    } else if (group == 0 && (sig == SIGINT || sig == SIGQUIT)) {
+        // Typed before the workload exists: as the terminal would have, to us; our
+        // forwarding makes it end the launch ("interrupted ... nothing ran").
+        ::kill(::getpid(), sig);
+    }
 }
 
 void Foreground::suspend() {
@@ -199,7 +215,7 @@ void Foreground::ready(const struct pollfd* p, size_t n) {
             }
         } else if (p[i].fd == master_) {
             if (p[i].revents & POLLOUT) flush_pending();
-            if (p[i].revents & (POLLIN | POLLHUP | POLLERR)) to_user();
+            if (p[i].revents & (POLLIN | POLLHUP | POLLERR)) to_user(false);
         } else if (p[i].fd == term_) {
             from_user();
         }
@@ -249,10 +265,11 @@ void Foreground::flush_pending() {
     }
 }
 
-// Everything the pty has for the user now.
-void Foreground::to_user() {
+// What the pty has for the user: one read, so that a workload that never stops writing
+// cannot keep us from what is typed or signalled; with `drain`, everything it has.
+void Foreground::to_user(bool drain) {
     char buf[65536];
-    for (;;) {
+    for (bool once = true; once || drain; once = false) {
         ssize_t got = ::read(master_, buf, sizeof buf);
         if (got < 0 && errno == EINTR) continue;
         if (got == 0 || (got < 0 && errno != EAGAIN)) hung_up_ = true; // EIO: no slave open

@@ -35,6 +35,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <termios.h>
+#include <thread>
 #include <unistd.h>
 
 using namespace bvisor;
@@ -309,4 +310,41 @@ TEST_CASE("terminal: one Ctrl-C is one SIGINT, with a relay and without one", "[
     CHECK(count("sandbox", d.run + " --rw " + d.loot + " -- ") == "1");
     // Control: the same program run by the shell itself, as the terminal delivers it.
     CHECK(count("plain", "") == "1");
+}
+
+TEST_CASE("terminal: a workload that never stops writing still gets Ctrl-C, and one typed "
+          "before it started ends the launch",
+          "[terminal]") {
+    Who who = BOTH_IDENTITIES;
+    INFO(who.name());
+    require_identity(who);
+    BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock (Linux 5.13+) unavailable");
+    Desk d(who);
+    InteractiveShell sh(who.unprivileged, user_env({"PS1=$ ", "ENV="}));
+    REQUIRE(sh.wait_for("$ "));
+    size_t from = sh.output().size();
+    sh.type(d.run + " -- /usr/bin/yes flooding; echo \"rc=\"$?");
+    REQUIRE(sh.wait_for("flooding\r\nflooding\r\n", from));
+    sh.interrupt();
+    CHECK(sh.wait_for("rc=130\r\n", from, std::chrono::seconds(30)));
+    // Ctrl-C before the workload exists ends the launch: while the launcher starts (a
+    // wrapper holds it back for a second), and in the child's window, before its setsid
+    // (the test build's launcher holds the window open).
+    for (const auto& [when, hold] :
+         {std::pair{"while the launcher starts", std::string("sleep 1; exec ") + launcher_path()},
+          std::pair{"in the child's window",
+                    "BVISOR_TEST_WINDOW_PAUSE_MS=1000 exec " + testhooks_launcher_path()}}) {
+        INFO(when);
+        std::string wrapper = d.dir / "slow-launcher";
+        write_file(wrapper, "#!/bin/sh\n" + hold + "\n", 0755);
+        std::string marker = d.loot + "/ran";
+        from = sh.output().size();
+        sh.type(d.run + " --launcher " + wrapper + " --rw " + d.loot + " -- /bin/touch " + marker +
+                "; echo \"rc=\"$?");
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        sh.interrupt();
+        CHECK(sh.wait_for("rc=130\r\n", from, std::chrono::seconds(30)));
+        CHECK(sh.output().find("nothing ran", from) != std::string::npos);
+        CHECK_FALSE(file_exists(marker)); // ground truth: it never ran
+    }
 }

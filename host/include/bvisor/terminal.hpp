@@ -73,7 +73,7 @@ private:
     void raw(bool on);
     void from_user();
     void flush_pending();
-    void to_user();
+    void to_user(bool drain);
 
     std::function<long(bool)> workload_group_;
     int term_ = -1; // the user's terminal: the first of fds 0-2 that is one
