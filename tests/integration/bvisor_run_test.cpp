@@ -3,6 +3,7 @@
 // bvisor-plan, clear errors for bad paths, and the options. Run as root and, where it
 // matters, as uid 65534 (through setpriv, from copies in a 0755 directory).
 #include "../support/env.hpp"
+#include "../support/launch.hpp"
 #include "../support/kernel.hpp"
 #include "../support/process.hpp"
 #include "../support/tools.hpp"
@@ -362,6 +363,35 @@ TEST_CASE("bvisor-run: PROGRAM outside every root gets itself as a read root, ne
     // Found through PATH, like a shell.
     auto p = run_process({run_tool(), "--", "mytrue"}, {"PATH=" + bin + ":/usr/bin"});
     CHECK(p.exit_code == 0);
+}
+
+TEST_CASE("bvisor-run: a PROGRAM directly in /tmp gets neither /tmp nor anything in it but "
+          "itself (issue 19 F08)",
+          "[tools][run]") {
+    Who who = BOTH_IDENTITIES;
+    INFO(who.name());
+    require_identity(who);
+    BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock (Linux 5.13+) unavailable");
+    // Beside it in /tmp: what another run or user keeps there (a Kerberos cache, another
+    // run's private TMPDIR). The program, a script, tries to read it.
+    std::string tag = std::to_string(::getpid()) + (who.unprivileged ? "-u" : "-r");
+    std::string secret = "/tmp/bvisor-f08-secret-" + tag, prog = "/tmp/bvisor-f08-prog-" + tag;
+    write_file(secret, "SECRET\n", 0644);
+    write_file(prog, "#!/bin/sh\ncat " + secret + "\n", 0755);
+    struct Cleanup {
+        std::string a, b;
+        ~Cleanup() {
+            ::unlink(a.c_str());
+            ::unlink(b.c_str());
+        }
+    } cleanup{secret, prog};
+    auto r = bvisor_run({"--", prog}, who.unprivileged);
+    INFO(r.out << r.err);
+    CHECK(r.out.empty()); // ground truth: nothing of the secret came out
+    CHECK_THAT(r.err, ContainsSubstring("Permission denied"));
+    // Control: granted /tmp, the same script reads it.
+    auto c = bvisor_run({"--ro", "/tmp", "--", prog}, who.unprivileged);
+    CHECK(c.out == "SECRET\n");
 }
 
 TEST_CASE("bvisor-run: seccomp, namespace and cgroup options reach the launch", "[tools][run]") {
