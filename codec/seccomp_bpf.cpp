@@ -83,6 +83,16 @@ void emit_open_rule(Emitter& emit, uint32_t nr, uint32_t flags_at, bool truncate
     emit(kBpfRetK, 0, 0, kSeccompRetErrnoEacces);
 }
 
+// prlimit64: only on the caller itself (pid 0, as libc's setrlimit and getrlimit pass
+// it; the kernel reads a pid_t, the low 32 bits); any other pid fails with EPERM.
+void emit_prlimit_rule(Emitter& emit) {
+    emit(kBpfJeqK, 0, 4, kNrPrlimit64);
+    emit(kBpfLdWAbs, 0, 0, kSeccompDataArg0Low);
+    emit(kBpfJeqK, 0, 1, 0);
+    emit(kBpfRetK, 0, 0, kSeccompRetAllow);
+    emit(kBpfRetK, 0, 0, kSeccompRetErrnoEperm);
+}
+
 // ioctl: the requests of kDeniedTtyIoctls fail with EPERM, by the request's low 32
 // bits; every other request is allowed.
 void emit_ioctl_rule(Emitter& emit) {
@@ -109,6 +119,7 @@ size_t compile_hardening_filter(HardeningFilter f, BpfInsn out[kMaxHardeningInsn
         emit_deny(emit, nr, kSeccompRetErrnoEperm);
     emit_open_rule(emit, kNrOpen, kSeccompDataArg1Low, f.truncate_by_seccomp);
     emit_open_rule(emit, kNrOpenat, kSeccompDataArg2Low, f.truncate_by_seccomp);
+    emit_prlimit_rule(emit);
     emit_ioctl_rule(emit);
     emit(kBpfRetK, 0, 0, kSeccompRetAllow);
     return emit.n;

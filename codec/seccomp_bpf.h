@@ -16,7 +16,9 @@
 //     EACCES; openat2 fails with ENOSYS (its flags sit in a struct a filter cannot read;
 //     callers fall back to openat); io_uring fails with EPERM (its operations bypass
 //     seccomp); the keyring calls fail with EPERM (the uid's user and persistent
-//     keyrings are reachable from any session keyring); and the terminal ioctls that
+//     keyrings are reachable from any session keyring); prlimit64 on any process but
+//     the caller fails with EPERM (Landlock does not scope it: the workload could lower
+//     the launcher's limits, or any process of its uid's); and the terminal ioctls that
 //     inject input or take a terminal over fail with EPERM.
 //
 // Pure code: the launcher compiles both before clone3 and the child only installs them.
@@ -55,6 +57,7 @@ constexpr uint32_t kSeccompDataArch = 4; // offsetof(struct seccomp_data, arch)
 // an unsigned int to the kernel, so only these bits name the request: comparing all 64
 // would let 0x100005412 through (Flatpak's CVE-2019-10063). Open flags are an int to
 // the kernel too: the low 32 bits of args[1] (open) and args[2] (openat).
+constexpr uint32_t kSeccompDataArg0Low = 16;
 constexpr uint32_t kSeccompDataArg1Low = 24;
 constexpr uint32_t kSeccompDataArg2Low = 32;
 
@@ -65,7 +68,8 @@ constexpr uint32_t kNrSocket = 41, kNrClone = 56, kNrFork = 57, kNrVfork = 58,
 
 // x86-64 syscall numbers the hardening filter names.
 constexpr uint32_t kNrOpen = 2, kNrIoctl = 16, kNrTruncate = 76, kNrAddKey = 248,
-                   kNrRequestKey = 249, kNrKeyctl = 250, kNrOpenat = 257, kNrOpenat2 = 437;
+                   kNrRequestKey = 249, kNrKeyctl = 250, kNrOpenat = 257, kNrPrlimit64 = 302,
+                   kNrOpenat2 = 437;
 // Open flags (the kernel's octal values): the access mode and O_TRUNC.
 constexpr uint32_t kOAccmode = 03, kOTrunc = 01000;
 // Terminal ioctls: input injection (TIOCSTI, TIOCLINUX's paste), and taking a terminal
@@ -86,9 +90,9 @@ struct HardeningFilter {
     // that are not for writing fail with EACCES.
     bool truncate_by_seccomp = false;
 };
-// Prologue, truncate, openat2, six denied calls, the open and openat blocks, the ioctl
-// block, ALLOW.
-constexpr size_t kMaxHardeningInsns = 6 + 2 + 2 + 2 * 6 + 2 * 8 + (4 + 7) + 1;
+// Prologue, truncate, openat2, six denied calls, the open and openat blocks, prlimit64,
+// the ioctl block, ALLOW.
+constexpr size_t kMaxHardeningInsns = 6 + 2 + 2 + 2 * 6 + 2 * 8 + 5 + (4 + 7) + 1;
 
 // The denied numbers for `req`, ascending; returns how many.
 size_t seccomp_denied_syscalls(SeccompRequest req, uint32_t out[kMaxDeniedSyscalls]);

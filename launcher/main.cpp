@@ -67,6 +67,7 @@ struct Launch {
     int error_pipe[2] = {-1, -1};
     int sync_pipe[2] = {-1, -1};
     int cgroup_fd = -1;
+    int children_fd = -1; // our children's list, for the survivors (supervise.h)
     SignalState signals;
     pid_t child = 0;
     TestHooks hooks; // all off outside the test build
@@ -301,7 +302,8 @@ void prepare_child(Launch& l) {
     // What a confined workload leaves running becomes ours, to end with it.
     if (l.hardening.active) {
         long sr = become_subreaper();
-        if (sr < 0) g_transcript.os_fault("prctl(PR_SET_CHILD_SUBREAPER)", sr);
+        if (sr < -1) g_transcript.os_fault("prctl(PR_SET_CHILD_SUBREAPER)", sr);
+        l.children_fd = static_cast<int>(sr);
     }
     long r = block_signals(&l.signals);
     if (r < 0) g_transcript.os_fault("rt_sigprocmask", r);
@@ -500,7 +502,7 @@ void await_workload(Launch& l) {
     int status;
     r = reap(l.child, &status);
     if (r < 0) g_transcript.os_fault("wait4", r);
-    if (l.hardening.active) survivors_note(end_survivors());
+    if (l.hardening.active) survivors_note(end_survivors(l.children_fd));
     if (l.hooks.pause_after_reap_ms > 0) (void)sys::sys_sleep_ms(l.hooks.pause_after_reap_ms);
 }
 

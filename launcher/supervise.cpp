@@ -12,7 +12,8 @@ namespace {
 constexpr long kEintr = -4, kEchild = 10;
 constexpr int kSigKill = 9, kSigSegv = 11;
 constexpr int kPrSetChildSubreaper = 36; // PR_SET_CHILD_SUBREAPER
-constexpr int kSurvivorRounds = 500;     // of about 1 ms each
+constexpr int kSurvivorRounds = 100000;  // the chase's bound: rounds in all,
+constexpr int kSurvivorPauses = 500;     // and 1 ms pauses when nothing was named
 constexpr int kForwarded[] = {1 /*SIGHUP*/,   2 /*SIGINT*/,   3 /*SIGQUIT*/,  10 /*SIGUSR1*/,
                               12 /*SIGUSR2*/, 15 /*SIGTERM*/, 18 /*SIGCONT*/, 28 /*SIGWINCH*/};
 
@@ -133,17 +134,57 @@ long await_end(pid_t child, const char* window_comm, ChildEnd* ret) {
     return 0;
 }
 
-long become_subreaper() { return sys::sys_prctl(kPrSetChildSubreaper, 1); }
-
-void kill_workload_group(pid_t workload) { (void)sys::sys_kill(-workload, kSigKill); }
-
-Survivors end_survivors() {
-    Survivors s;
+long become_subreaper() {
+    long r = sys::sys_prctl(kPrSetChildSubreaper, 1);
+    if (r < 0) return r;
     char path[64];
     codec::TextBuf p(path, sizeof path);
     long self = sys::sys_getpid();
     p.append("/proc/").append_u64(static_cast<uint64_t>(self)).append("/task/");
     p.append_u64(static_cast<uint64_t>(self)).append("/children");
+    long fd = sys::sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    if (fd < 3) { // never in a stdio slot the workload keeps (we may have started without)
+        long high = sys::sys_fcntl(static_cast<int>(fd), F_DUPFD_CLOEXEC, 3);
+        (void)sys::sys_close(static_cast<int>(fd));
+        fd = high < 0 ? -1 : high;
+    }
+    return fd;
+}
+
+void kill_workload_group(pid_t workload) { (void)sys::sys_kill(-workload, kSigKill); }
+
+namespace {
+
+// SIGKILL to every pid the children list names now; how many it named.
+int kill_listed(int children) {
+    char buf[512];
+    long n, at = 0, pid = 0;
+    int named = 0;
+    while ((n = sys::sys_pread(children, buf, sizeof buf, at)) > 0) {
+        at += n;
+        for (long i = 0; i < n; ++i) {
+            if (buf[i] >= '0' && buf[i] <= '9') {
+                pid = pid * 10 + (buf[i] - '0');
+            } else if (pid > 0) {
+                (void)sys::sys_kill(static_cast<pid_t>(pid), kSigKill);
+                ++named;
+                pid = 0;
+            }
+        }
+    }
+    if (pid > 0) {
+        (void)sys::sys_kill(static_cast<pid_t>(pid), kSigKill);
+        ++named;
+    }
+    return named;
+}
+
+} // namespace
+
+Survivors end_survivors(int children) {
+    Survivors s;
+    int pauses = 0;
     for (int round = 0; round < kSurvivorRounds; ++round) {
         sys::ChildSiginfo info;
         for (;;) { // reap what has ended
@@ -156,27 +197,14 @@ Survivors end_survivors() {
         if (sys::sys_waitid_any(&info, sys::kWExited | sys::kWNoHang | sys::kWNoWait) == -kEchild)
             return s; // nobody left
         // Still running: our children, so their pids stay ours until we reap them.
-        long fd = sys::sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
-        if (fd < 0) {
-            s.unlisted = true;
+        int named = children >= 0 ? kill_listed(children) : 0;
+        if (children < 0) s.unlisted = true;
+        if (named > 0) {
+            (void)sys::sys_sched_yield(); // let them die, and chase what they handed on
         } else {
-            char buf[512];
-            long n;
-            long pid = 0;
-            while ((n = sys::sys_read(static_cast<int>(fd), buf, sizeof buf)) > 0) {
-                for (long i = 0; i < n; ++i) {
-                    if (buf[i] >= '0' && buf[i] <= '9') {
-                        pid = pid * 10 + (buf[i] - '0');
-                    } else if (pid > 0) {
-                        (void)sys::sys_kill(static_cast<pid_t>(pid), kSigKill);
-                        pid = 0;
-                    }
-                }
-            }
-            if (pid > 0) (void)sys::sys_kill(static_cast<pid_t>(pid), kSigKill);
-            (void)sys::sys_close(static_cast<int>(fd));
+            if (++pauses > kSurvivorPauses) break;
+            (void)sys::sys_sleep_ms(1); // killed, not dead yet: give them a moment
         }
-        (void)sys::sys_sleep_ms(1);
     }
     s.left = true;
     return s;

@@ -58,7 +58,11 @@ long reap(pid_t child, int* ret_status);
 // --- What the workload leaves behind (a confining plan: docs/PROTOCOL.md section 11.2).
 // The launcher is a child subreaper from before clone3, so every process the workload
 // leaves running becomes our child when its own parent dies: none can slip away to
-// init. Once the workload has ended, they are all ended too.
+// init. Once the workload has ended, they are all ended too. The list of our children
+// (/proc/<pid>/task/<pid>/children) is opened here, before the workload exists, so that
+// nothing it does later (a lower RLIMIT_NOFILE, say) can keep us from reading it.
+// Returns the list's fd (-1 without /proc: then only the group is ended), or -errno when
+// the subreaper cannot be had.
 long become_subreaper();
 
 // SIGKILL to the workload's process group (it leads one after its setsid: a session
@@ -72,9 +76,11 @@ struct Survivors {
     bool unlisted = false; // /proc/<pid>/task/<pid>/children could not be read
 };
 
-// Reaps every child that has ended; kills those still running (listed in
-// /proc/<pid>/task/<pid>/children; a process killed hands its own children to us), and
-// repeats until none is left, for at most about half a second.
-Survivors end_survivors();
+// Reaps every child that has ended; kills those still running (listed in `children`,
+// become_subreaper's fd; a process killed hands its own children to us), and repeats
+// until none is left: at once while there is something to kill (a process that keeps
+// handing itself on to a new child is chased without a pause), for at most about half
+// a second in all.
+Survivors end_survivors(int children);
 
 } // namespace bvisor::launcher

@@ -989,6 +989,16 @@ int main(int argc, char** argv) {
     default_signals();
     remove_tmp(); // nothing can use it any more
 
+    // What PROGRAM left running is ended with it; when some of it could not be, say so.
+    for (const auto& n : obs.notes)
+        if (n.rfind("survivors ", 0) == 0 && n.find(" left") != std::string::npos)
+            std::fprintf(stderr,
+                         "bvisor-run: processes %s left behind are still running (%s; --cgroup "
+                         "DIR and its cgroup.kill end them all)\n",
+                         o.command[0].c_str(),
+                         n.find(" unlisted") != std::string::npos
+                             ? "without /proc only its own process group could be ended"
+                             : "they outlasted the launcher's bound");
     if (o.transcript) std::fputs(obs.transcript.c_str(), stderr);
     if (o.explain) explain(roots, obs);
     write_status(o, obs, true);

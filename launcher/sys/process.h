@@ -82,6 +82,7 @@ static inline long sys_sleep_ms(long ms) {
     } t{ms / 1000, (ms % 1000) * 1000000};
     return raw2(__NR_nanosleep, arg(&t), 0L);
 }
+static inline long sys_sched_yield() { return raw0(__NR_sched_yield); }
 static inline long sys_getrandom(void* buf, size_t n, unsigned flags) {
     return raw3(__NR_getrandom, arg(buf), arg(n), flags);
 }

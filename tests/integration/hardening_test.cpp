@@ -566,6 +566,19 @@ TEST_CASE("hardening: what the workload leaves running is ended with it (its pro
     CHECK(o.terminal == S::ExecSucceeded);
     CHECK(running() == 0); // ground truth: /proc, the moment the launcher has exited
     CHECK(o.has_note("survivors ended=4"));
+    // The workload first tries to keep the launcher from listing its children (no fds
+    // left to open the list with); prlimit on another process fails, and the list was
+    // opened before the workload existed anyway.
+    std::string lowered = "exec </dev/null >/dev/null 2>&1; /usr/bin/prlimit --pid $PPID "
+                          "--nofile=0:0 || touch /dev/null/x; (/usr/bin/setsid /bin/sleep " +
+                          tags[1] + " &); /bin/sleep 0.2";
+    PlanBuilder lb = shell(lowered);
+    lb.system_roots().write_root("/dev/null");
+    Observation lo = launch(lb.build(), as(who));
+    INFO(show(lo));
+    CHECK(lo.terminal == S::ExecSucceeded);
+    CHECK(running() == 0);
+    CHECK(lo.has_note("survivors ended=1"));
     // Control: upstream's unconfined plan leaves all four running (ended here by tag).
     Observation u = launch(shell(script).build(), as(who));
     CHECK(u.terminal == S::ExecSucceeded);

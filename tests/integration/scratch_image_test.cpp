@@ -281,6 +281,31 @@ TEST_CASE("static bvisor-run confines a static workload in an image with no libc
         clean();
     }
 
+    SECTION("what the workload leaves running is ended, or, without /proc, reported") {
+        // A process in a session of its own (0.3 s for its setsid to be done) that writes
+        // /out/survivor a second later; the image's shell waits two seconds: the file is
+        // there only if it lived.
+        std::string inner = "(/bin/busybox setsid /bin/busybox sh -c '/bin/busybox sleep 1; "
+                            "echo alive > /out/survivor' &); /bin/busybox sleep 0.3";
+        std::string outer = "/bin/bvisor-run --no-system-roots --rw /out -- /bin/busybox sh -c "
+                            "\"" +
+                            inner + "\"; /bin/busybox sleep 2";
+        ImageRun r = run_in_image(root, {"/bin/busybox", "sh", "-c", outer}, how);
+        INFO(r.result.err);
+        REQUIRE(r.setup_error == "");
+        if (how.proc) {
+            CHECK_FALSE(file_exists(out + "/survivor"));
+            CHECK(r.result.err.find("still running") == std::string::npos);
+        } else {
+            // Only the workload's own process group can be found without /proc: the rest
+            // survives, and bvisor-run says so.
+            CHECK(read_file(out + "/survivor") == "alive\n");
+            CHECK(r.result.err.find("left behind are still running (without /proc") !=
+                  std::string::npos);
+        }
+        ::unlink((out + "/survivor").c_str());
+    }
+
     SECTION("bvisor-plan: a dry-run plan encodes and verifies; a changed byte does not") {
         TempDir io("image-io"); // outside the image: stdin files for the runs
         ImageRun plan = run_in_image(root,

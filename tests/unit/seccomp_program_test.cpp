@@ -154,8 +154,13 @@ TEST_CASE("the hardening filter compiles to the golden program", "[unit][seccomp
             p.push_back({0x06, 0, 0, 0x7FFF0000});          //   ALLOW
             p.push_back({0x06, 0, 0, 0x0005000D});          //   ERRNO(EACCES)
         }
-        p.push_back({0x15, 0, 10, 16}); // ioctl
-        p.push_back({0x20, 0, 0, 24});  //   ld args[1] low 32 bits: the request
+        p.push_back({0x15, 0, 4, 302});        // prlimit64
+        p.push_back({0x20, 0, 0, 16});         //   ld args[0] low 32 bits: the pid
+        p.push_back({0x15, 0, 1, 0});          //   0: the caller itself
+        p.push_back({0x06, 0, 0, 0x7FFF0000}); //   ALLOW
+        p.push_back({0x06, 0, 0, 0x00050001}); //   ERRNO(EPERM)
+        p.push_back({0x15, 0, 10, 16});        // ioctl
+        p.push_back({0x20, 0, 0, 24});         //   ld args[1] low 32 bits: the request
         uint8_t left = 7;
         for (uint32_t req : {0x5412u, 0x541Cu, 0x5423u, 0x540Cu, 0x540Du, 0x541Du, 0x5437u})
             p.push_back({0x15, left--, 0, req});
@@ -233,6 +238,21 @@ TEST_CASE("the hardening filter fails access-mode-3 opens on every ABI, and belo
         // openat's path pointer (args[1]) is never read as flags.
         CHECK(run_seccomp_bpf(prog, call(257, 0, kMode3, kRdonly)) == kAllow);
         CHECK(run_seccomp_bpf(prog, call(2, 0, kRdonly, kMode3)) == kAllow);
+    }
+}
+
+TEST_CASE("the hardening filter allows prlimit64 on the caller only", "[unit][seccomp]") {
+    for (bool truncate : {false, true}) {
+        auto prog = hardening(truncate);
+        CHECK(run_seccomp_bpf(prog, call(302, 0)) == kAllow);
+        for (uint64_t pid : {1ull, 2ull, 4242ull, 0xffffffffull, 0x7fffffffull})
+            CHECK(run_seccomp_bpf(prog, call(302, pid)) == kEperm);
+        // The kernel reads a pid_t: high bits do not make another pid the caller.
+        CHECK(run_seccomp_bpf(prog, call(302, 0x100000000ull)) == kAllow);
+        CHECK(run_seccomp_bpf(prog, call(302, 0x100000007ull)) == kEperm);
+        // Control: setrlimit and getrlimit (self only) and prlimit's neighbours.
+        for (uint32_t nr : {160u, 97u, 301u, 303u})
+            CHECK(run_seccomp_bpf(prog, call(nr, 4242)) == kAllow);
     }
 }
 
