@@ -55,6 +55,20 @@ struct Desk {
     }
 };
 
+// What every case here needs: the identity, Landlock, and the identity's interactive
+// shell on a fresh pty, at its prompt, with a desk.
+void require_case(const Who& who) {
+    require_identity(who);
+    BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock (Linux 5.13+) unavailable");
+}
+struct Session {
+    Desk d;
+    InteractiveShell sh;
+    explicit Session(const Who& who) : d(who), sh(who.unprivileged, user_env({"PS1=$ ", "ENV="})) {
+        REQUIRE(sh.wait_for("$ "));
+    }
+};
+
 // Types `cmd && touch marker` as the shell's next input line and waits until the
 // shell has run it: the marker exists only if the shell itself received the line (and
 // `cmd` succeeded).
@@ -110,11 +124,10 @@ TEST_CASE("terminal: a workload gets a new pseudo-terminal, never the caller's; 
           "[terminal]") {
     Who who = BOTH_IDENTITIES;
     INFO(who.name());
-    require_identity(who);
-    BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock (Linux 5.13+) unavailable");
-    Desk d(who);
-    InteractiveShell sh(who.unprivileged, user_env({"PS1=$ ", "ENV="}));
-    REQUIRE(sh.wait_for("$ "));
+    require_case(who);
+    Session session(who);
+    Desk& d = session.d;
+    InteractiveShell& sh = session.sh;
     size_t from = sh.output().size();
     sh.type(d.run + " --rw " + d.loot + " -- /bin/sh -c 'tty > " + d.loot +
             "/tty'; echo END\"-\"A");
@@ -132,11 +145,10 @@ TEST_CASE("terminal: a background job in the sandbox cannot read the shell's nex
           "[terminal]") {
     Who who = BOTH_IDENTITIES;
     INFO(who.name());
-    require_identity(who);
-    BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock (Linux 5.13+) unavailable");
-    Desk d(who);
-    InteractiveShell sh(who.unprivileged, user_env({"PS1=$ ", "ENV="}));
-    REQUIRE(sh.wait_for("$ "));
+    require_case(who);
+    Session session(who);
+    Desk& d = session.d;
+    InteractiveShell& sh = session.sh;
     // F05: `bvisor-run ... -- cat &`, which used to receive every line typed. (Its
     // output on the terminal too: then bvisor-run relays, except in the background.)
     sh.type(d.run + " --rw " + d.loot + " -- /bin/sh -c 'touch " + d.loot +
@@ -162,11 +174,10 @@ TEST_CASE("terminal: in a pipeline, a reader of the terminal after bvisor-run (a
           "[terminal]") {
     Who who = BOTH_IDENTITIES;
     INFO(who.name());
-    require_identity(who);
-    BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock (Linux 5.13+) unavailable");
-    Desk d(who);
-    InteractiveShell sh(who.unprivileged, user_env({"PS1=$ ", "ENV="}));
-    REQUIRE(sh.wait_for("$ "));
+    require_case(who);
+    Session session(who);
+    Desk& d = session.d;
+    InteractiveShell& sh = session.sh;
     // `bvisor-run -- cmd | less`: bvisor-run must not read the keys meant for less.
     size_t from = sh.output().size();
     sh.type(d.run + " --rw " + d.loot + " -- /bin/sh -c 'touch " + d.loot + "/started; cat > " +
@@ -186,11 +197,10 @@ TEST_CASE("terminal: a process a run left behind cannot read the shell's next in
           "[terminal]") {
     Who who = BOTH_IDENTITIES;
     INFO(who.name());
-    require_identity(who);
-    BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock (Linux 5.13+) unavailable");
-    Desk d(who);
-    InteractiveShell sh(who.unprivileged, user_env({"PS1=$ ", "ENV="}));
-    REQUIRE(sh.wait_for("$ "));
+    require_case(who);
+    Session session(who);
+    Desk& d = session.d;
+    InteractiveShell& sh = session.sh;
     // The workload leaves a cat reading its stdin (fd 3: a non-interactive shell gives
     // `&` jobs /dev/null as stdin) and returns at once.
     size_t from = sh.output().size();
@@ -206,11 +216,10 @@ TEST_CASE("terminal: Ctrl-Z stops the job, which then reads nothing; fg continue
           "[terminal]") {
     Who who = BOTH_IDENTITIES;
     INFO(who.name());
-    require_identity(who);
-    BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock (Linux 5.13+) unavailable");
-    Desk d(who);
-    InteractiveShell sh(who.unprivileged, user_env({"PS1=$ ", "ENV="}));
-    REQUIRE(sh.wait_for("$ "));
+    require_case(who);
+    Session session(who);
+    Desk& d = session.d;
+    InteractiveShell& sh = session.sh;
     size_t from = sh.output().size();
     sh.type(d.run + " --rw " + d.loot + " -- /bin/sh -c 'echo $$ > " + d.loot +
             "/pid; exec cat > " + d.loot + "/z'");
@@ -241,11 +250,10 @@ TEST_CASE("terminal: the ioctls that take a terminal over fail, and the shell's 
           "[terminal]") {
     Who who = BOTH_IDENTITIES;
     INFO(who.name());
-    require_identity(who);
-    BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock (Linux 5.13+) unavailable");
-    Desk d(who);
-    InteractiveShell sh(who.unprivileged, user_env({"PS1=$ ", "ENV="}));
-    REQUIRE(sh.wait_for("$ "));
+    require_case(who);
+    Session session(who);
+    Desk& d = session.d;
+    InteractiveShell& sh = session.sh;
     for (const char* ioctl : {"tiocsetd", "tiocexcl"}) {
         INFO(ioctl);
         size_t from = sh.output().size();
@@ -274,8 +282,7 @@ TEST_CASE("terminal: access mode 3 cannot open another terminal for ioctls (its 
           "[terminal]") {
     Who who = BOTH_IDENTITIES;
     INFO(who.name());
-    require_identity(who);
-    BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock (Linux 5.13+) unavailable");
+    require_case(who);
     Desk d(who);
     ScratchPty t(who); // another of the user's terminals, say a second window
     REQUIRE(t.echo());
@@ -292,11 +299,10 @@ TEST_CASE("terminal: one Ctrl-C is one SIGINT, with a relay and without one", "[
     Who who = BOTH_IDENTITIES;
     bool relay = GENERATE(true, false);
     INFO(who.name() << (relay ? ", stdio on the terminal" : ", stdio redirected"));
-    require_identity(who);
-    BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock (Linux 5.13+) unavailable");
-    Desk d(who);
-    InteractiveShell sh(who.unprivileged, user_env({"PS1=$ ", "ENV="}));
-    REQUIRE(sh.wait_for("$ "));
+    require_case(who);
+    Session session(who);
+    Desk& d = session.d;
+    InteractiveShell& sh = session.sh;
     auto count = [&](const std::string& how, const std::string& prefix) {
         std::string ready = d.loot + "/ready-" + how, out = d.loot + "/count-" + how;
         size_t from = sh.output().size();
@@ -317,11 +323,10 @@ TEST_CASE("terminal: a workload that never stops writing still gets Ctrl-C, and 
           "[terminal]") {
     Who who = BOTH_IDENTITIES;
     INFO(who.name());
-    require_identity(who);
-    BVISOR_REQUIRE_KERNEL_FEATURE(landlock_usable(), "Landlock (Linux 5.13+) unavailable");
-    Desk d(who);
-    InteractiveShell sh(who.unprivileged, user_env({"PS1=$ ", "ENV="}));
-    REQUIRE(sh.wait_for("$ "));
+    require_case(who);
+    Session session(who);
+    Desk& d = session.d;
+    InteractiveShell& sh = session.sh;
     size_t from = sh.output().size();
     sh.type(d.run + " -- /usr/bin/yes flooding; echo \"rc=\"$?");
     REQUIRE(sh.wait_for("flooding\r\nflooding\r\n", from));
