@@ -167,16 +167,16 @@ bool check_scrub(const Plan& plan, Refusal* ret) {
 bool check_seccomp_request(const Plan& plan, Refusal* ret) {
     if (summarize(plan.lowering).seccomp == 0) return true;
     const Target& t = plan.target;
-    if (!t.has_seccomp)
+    if (!t.seccomp.present)
         return refuse(ret, RefusalReason::MissingPrimitive, Error::SeccompWithoutRequest);
-    if (!t.seccomp.deny_new_tasks && !t.seccomp.deny_inet_sockets)
+    if (!t.seccomp.value.deny_new_tasks && !t.seccomp.value.deny_inet_sockets)
         return refuse(ret, RefusalReason::MissingPrimitive, Error::SeccompDeniesNothing);
     return true;
 }
 
 bool check_confinement_pairing(const Plan& plan, Refusal* ret) {
     Schedule s = summarize(plan.lowering);
-    if (plan.target.has_seccomp && s.seccomp == 0)
+    if (plan.target.seccomp.present && s.seccomp == 0)
         return refuse(ret, RefusalReason::PlanInvalid, Error::SeccompRequestWithoutEntry);
     bool roots = false;
     for (const auto& slot : plan.slots)

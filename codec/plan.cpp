@@ -176,18 +176,6 @@ constexpr Field kEntryFields[] = {{"id", false},
 constexpr Field kLoweringFields[] = {{"entries", false}};
 constexpr Field kShapeFields[] = {{"kind", false}, {"writable", false}};
 constexpr Field kSlotFields[] = {{"slot_index", false}, {"role", false}, {"expected", false}};
-constexpr Field kSeccompFields[] = {{"deny_new_tasks", false}, {"deny_inet_sockets", false}};
-constexpr Field kTargetFields[] = {{"argv", false},
-                                   {"envp", false},
-                                   {"exe_slot", false},
-                                   {"user_namespace", true},
-                                   {"network_namespace", true},
-                                   {"seccomp", true},
-                                   // bvisor extensions (docs/PROTOCOL.md section 11)
-                                   {"keep_capabilities", true},
-                                   {"allow_abstract_unix", true},
-                                   {"allow_signals", true},
-                                   {"landlock_min_abi", true}};
 constexpr Field kBodyFields[] = {{"attempt_id", false},
                                  {"plan_id", false},
                                  {"h_a", false},
@@ -262,9 +250,87 @@ bool read_table(Reader& r, PlanStorage* storage, Span<Slot>* ret) {
     return true;
 }
 
-// keep_capabilities: strictly ascending capability numbers, at least one (absent is the
-// only encoding of "none"), so that a set has exactly one encoding.
-bool read_capabilities(Reader& r, uint64_t* ret) {
+// ------------------------------------------------------------------ schema-listed structs
+//
+// The structs of a BVISOR_*_FIELDS list (plan.h) are read and written field by field
+// from the list: one read_value / write_value / present overload per field type.
+
+// The decoder's storage is one pool per element type, shared by every field of that
+// type, and the string limit counts argv and envp together.
+struct ReadContext {
+    PlanStorage* storage;
+    uint32_t strings = 0; // Str pool used, and the argv + envp strings so far
+    uint32_t pairs = 0;   // EnvPair pool used
+};
+
+template <class T> constexpr bool kOptional = false;
+template <> constexpr bool kOptional<Flag> = true;
+template <> constexpr bool kOptional<CapabilitySet> = true;
+template <> constexpr bool kOptional<MinAbi> = true;
+template <class T> constexpr bool kOptional<Maybe<T>> = true;
+
+template <class S> bool read_listed(Reader& r, ReadContext& c, S* s);
+template <class S> void write_listed(Writer& w, const S& s);
+
+bool read_value(Reader& r, ReadContext&, U32* v) { return read_u32(r, v); }
+bool read_value(Reader& r, ReadContext&, Bool* v) { return r.boolean(v); }
+
+bool read_value(Reader& r, ReadContext&, Flag* v) {
+    v->on = true;
+    return read_struct(r, nullptr, 0, [](int) { return false; });
+}
+
+template <class T> bool read_value(Reader& r, ReadContext& c, Maybe<T>* v) {
+    v->present = true;
+    return read_listed(r, c, &v->value);
+}
+
+bool read_value(Reader& r, ReadContext& c, Strings* v) {
+    uint32_t n;
+    if (!read_counted(r, kMaxStrings - c.strings, Error::TooManyStrings, &n)) return false;
+    if (!r.enter()) return false;
+    Str* out = c.storage->argv + c.strings;
+    for (uint32_t i = 0; i < n; ++i) {
+        r.set_index(static_cast<int32_t>(i));
+        if (!r.str(&out[i], kMaxStringBytes)) return false;
+    }
+    r.set_index(-1);
+    r.leave();
+    c.strings += n;
+    *v = Strings{out, n};
+    return true;
+}
+
+bool read_value(Reader& r, ReadContext& c, EnvPairs* v) {
+    size_t at = r.pos();
+    uint32_t n;
+    if (!r.array_header(&n)) return false;
+    if (static_cast<uint64_t>(n) + c.strings > kMaxStrings)
+        return r.fail(Error::TooManyStrings, at, static_cast<uint64_t>(n) + c.strings);
+    if (!r.enter()) return false;
+    EnvPair* out = c.storage->envp + c.pairs;
+    for (uint32_t i = 0; i < n; ++i) {
+        r.set_index(static_cast<int32_t>(i));
+        size_t pair_at = r.pos();
+        uint32_t two;
+        if (!r.array_header(&two)) return false;
+        if (two != 2) return r.fail(Error::BadPairLength, pair_at, two);
+        if (!r.enter()) return false;
+        if (!r.str(&out[i].name, kMaxStringBytes) || !r.str(&out[i].value, kMaxStringBytes))
+            return false;
+        r.leave();
+    }
+    r.set_index(-1);
+    r.leave();
+    c.strings += n;
+    c.pairs += n;
+    *v = EnvPairs{out, n};
+    return true;
+}
+
+// Strictly ascending capability numbers, at least one (absent is the only encoding of
+// "none"), so that a set has exactly one encoding.
+bool read_value(Reader& r, ReadContext&, CapabilitySet* v) {
     size_t at = r.pos();
     uint32_t n;
     if (!r.array_header(&n)) return false;
@@ -283,87 +349,91 @@ bool read_capabilities(Reader& r, uint64_t* ret) {
     }
     r.set_index(-1);
     r.leave();
-    *ret = set;
+    v->bits = set;
     return true;
 }
 
-bool read_empty_request(Reader& r) {
-    return read_struct(r, nullptr, 0, [](int) { return false; });
+// Absent is the only encoding of "no minimum": 0 and 1 would be a second one.
+bool read_value(Reader& r, ReadContext&, MinAbi* v) {
+    size_t at = r.pos();
+    if (!read_u8(r, &v->abi)) return false;
+    if (v->abi < 2) return r.fail(Error::LandlockMinAbiTooLow, at, v->abi);
+    return true;
 }
 
+bool present(U32) { return true; }
+bool present(Bool) { return true; }
+bool present(Strings) { return true; }
+bool present(EnvPairs) { return true; }
+bool present(Flag v) { return v.on; }
+bool present(CapabilitySet v) { return v.bits != 0; }
+bool present(MinAbi v) { return v.abi != 0; }
+template <class T> bool present(const Maybe<T>& v) { return v.present; }
+
+void write_value(Writer& w, U32 v) { w.uint(v); }
+void write_value(Writer& w, Bool v) { w.boolean(v); }
+void write_value(Writer& w, Flag) { w.map_header(0); }
+template <class T> void write_value(Writer& w, const Maybe<T>& v) { write_listed(w, v.value); }
+
+void write_value(Writer& w, Strings v) {
+    w.array_header(static_cast<uint32_t>(v.len));
+    for (const auto& a : v)
+        w.str(a);
+}
+
+void write_value(Writer& w, EnvPairs v) {
+    w.array_header(static_cast<uint32_t>(v.len));
+    for (const auto& e : v) {
+        w.array_header(2);
+        w.str(e.name);
+        w.str(e.value);
+    }
+}
+
+void write_value(Writer& w, CapabilitySet v) {
+    w.array_header(static_cast<uint32_t>(__builtin_popcountll(v.bits)));
+    for (uint32_t cap = 0; cap <= kMaxCapability; ++cap)
+        if (v.bits & (uint64_t{1} << cap)) w.uint(cap);
+}
+
+void write_value(Writer& w, MinAbi v) { w.uint(v.abi); }
+
+// Expands one schema list into its field enum, its key table, and the list-driven
+// read_listed / write_listed for its struct.
+#define BVISOR_FIELD_ENUM(name, type) name,
+#define BVISOR_FIELD_KEY(name, type) {#name, kOptional<type>},
+#define BVISOR_READ_CASE(name, type)                                                       \
+    case Fields::name:                                                                     \
+        return read_value(r, c, &s->name);
+#define BVISOR_COUNT_PRESENT(name, type) n += present(s.name) ? 1 : 0;
+#define BVISOR_WRITE_PRESENT(name, type)                                                   \
+    if (present(s.name)) {                                                                 \
+        w.str(#name);                                                                      \
+        write_value(w, s.name);                                                            \
+    }
+#define BVISOR_LISTED_STRUCT(S, LIST)                                                      \
+    template <> bool read_listed(Reader& r, ReadContext& c, S* s) {                        \
+        enum class Fields { LIST(BVISOR_FIELD_ENUM) };                                     \
+        static constexpr Field kKeys[] = {LIST(BVISOR_FIELD_KEY)};                         \
+        *s = S{};                                                                          \
+        return read_struct(r, kKeys, count(kKeys), [&](int f) {                            \
+            switch (static_cast<Fields>(f)) { LIST(BVISOR_READ_CASE) }                     \
+            return false;                                                                  \
+        });                                                                                \
+    }                                                                                      \
+    template <> void write_listed(Writer& w, const S& s) {                                 \
+        uint32_t n = 0;                                                                    \
+        LIST(BVISOR_COUNT_PRESENT)                                                         \
+        w.map_header(n);                                                                   \
+        LIST(BVISOR_WRITE_PRESENT)                                                         \
+    }
+
+BVISOR_LISTED_STRUCT(SeccompRequest, BVISOR_SECCOMP_FIELDS)
+BVISOR_LISTED_STRUCT(Target, BVISOR_TARGET_FIELDS)
+
 bool read_target(Reader& r, PlanStorage* storage, Target* t) {
-    *t = Target{};
-    uint32_t argc = 0;
-    return read_struct(r, kTargetFields, count(kTargetFields), [&](int f) {
-        switch (f) {
-        case 0: {
-            if (!read_counted(r, kMaxStrings, Error::TooManyStrings, &argc)) return false;
-            if (!r.enter()) return false;
-            for (uint32_t i = 0; i < argc; ++i) {
-                r.set_index(static_cast<int32_t>(i));
-                if (!r.str(&storage->argv[i], kMaxStringBytes)) return false;
-            }
-            r.set_index(-1);
-            r.leave();
-            t->argv = Span<Str>{storage->argv, argc};
-            return true;
-        }
-        case 1: {
-            size_t at = r.pos();
-            uint32_t n;
-            if (!r.array_header(&n)) return false;
-            if (static_cast<uint64_t>(n) + argc > kMaxStrings)
-                return r.fail(Error::TooManyStrings, at, static_cast<uint64_t>(n) + argc);
-            if (!r.enter()) return false;
-            for (uint32_t i = 0; i < n; ++i) {
-                r.set_index(static_cast<int32_t>(i));
-                size_t pair_at = r.pos();
-                uint32_t two;
-                if (!r.array_header(&two)) return false;
-                if (two != 2) return r.fail(Error::BadPairLength, pair_at, two);
-                if (!r.enter()) return false;
-                if (!r.str(&storage->envp[i].name, kMaxStringBytes) ||
-                    !r.str(&storage->envp[i].value, kMaxStringBytes))
-                    return false;
-                r.leave();
-            }
-            r.set_index(-1);
-            r.leave();
-            t->envp = Span<EnvPair>{storage->envp, n};
-            return true;
-        }
-        case 2:
-            return read_u32(r, &t->exe_slot);
-        case 3:
-            t->user_namespace = true;
-            return read_empty_request(r);
-        case 4:
-            t->network_namespace = true;
-            return read_empty_request(r);
-        case 5:
-            t->has_seccomp = true;
-            return read_struct(r, kSeccompFields, count(kSeccompFields), [&](int g) {
-                return g == 0 ? r.boolean(&t->seccomp.deny_new_tasks)
-                              : r.boolean(&t->seccomp.deny_inet_sockets);
-            });
-        case 6:
-            return read_capabilities(r, &t->keep_capabilities);
-        case 7:
-            t->allow_abstract_unix = true;
-            return read_empty_request(r);
-        case 8:
-            t->allow_signals = true;
-            return read_empty_request(r);
-        default: {
-            // Absent is the only encoding of "no minimum": 0 and 1 would be a second one.
-            size_t at = r.pos();
-            if (!read_u8(r, &t->landlock_min_abi)) return false;
-            if (t->landlock_min_abi < 2)
-                return r.fail(Error::LandlockMinAbiTooLow, at, t->landlock_min_abi);
-            return true;
-        }
-        }
-    });
+    ReadContext c{storage};
+    return read_listed(r, c, t);
 }
 
 bool read_body(Reader& r, PlanStorage* storage, DecodedPlan* out) {
@@ -438,60 +508,7 @@ void write_slot(Writer& w, const Slot& s) {
     w.boolean(s.writable);
 }
 
-void write_target(Writer& w, const Target& t) {
-    uint32_t n = 3 + (t.user_namespace ? 1 : 0) + (t.network_namespace ? 1 : 0) +
-                 (t.has_seccomp ? 1 : 0) + (t.keep_capabilities ? 1 : 0) +
-                 (t.allow_abstract_unix ? 1 : 0) + (t.allow_signals ? 1 : 0) +
-                 (t.landlock_min_abi ? 1 : 0);
-    w.map_header(n);
-    w.str("argv");
-    w.array_header(static_cast<uint32_t>(t.argv.len));
-    for (const auto& a : t.argv)
-        w.str(a);
-    w.str("envp");
-    w.array_header(static_cast<uint32_t>(t.envp.len));
-    for (const auto& e : t.envp) {
-        w.array_header(2);
-        w.str(e.name);
-        w.str(e.value);
-    }
-    w.str("exe_slot");
-    w.uint(t.exe_slot);
-    if (t.user_namespace) {
-        w.str("user_namespace");
-        w.map_header(0);
-    }
-    if (t.network_namespace) {
-        w.str("network_namespace");
-        w.map_header(0);
-    }
-    if (t.has_seccomp) {
-        w.str("seccomp");
-        w.map_header(2);
-        w.str("deny_new_tasks");
-        w.boolean(t.seccomp.deny_new_tasks);
-        w.str("deny_inet_sockets");
-        w.boolean(t.seccomp.deny_inet_sockets);
-    }
-    if (t.keep_capabilities) {
-        w.str("keep_capabilities");
-        w.array_header(static_cast<uint32_t>(__builtin_popcountll(t.keep_capabilities)));
-        for (uint32_t cap = 0; cap <= kMaxCapability; ++cap)
-            if (t.keep_capabilities & (uint64_t{1} << cap)) w.uint(cap);
-    }
-    if (t.allow_abstract_unix) {
-        w.str("allow_abstract_unix");
-        w.map_header(0);
-    }
-    if (t.allow_signals) {
-        w.str("allow_signals");
-        w.map_header(0);
-    }
-    if (t.landlock_min_abi) {
-        w.str("landlock_min_abi");
-        w.uint(t.landlock_min_abi);
-    }
-}
+void write_target(Writer& w, const Target& t) { write_listed(w, t); }
 
 void write_body(Writer& w, const Plan& p) {
     w.map_header(8);

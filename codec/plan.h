@@ -27,7 +27,7 @@ constexpr size_t kFrameHeaderBytes = 46;
 constexpr uint8_t kFrameMagic[8] = {'B', 'V', 'Z', 'L', 'N', 'C', 'H', '1'};
 constexpr uint16_t kProtocolVersion = 1;
 
-// --- schema (section 2), field order is normative
+// --- the upstream structs (section 3), field order is normative
 struct LoweringEntry {
     Str id;
     uint32_t version = 0;
@@ -48,28 +48,80 @@ struct EnvPair {
     Str value;
 };
 
-struct SeccompRequest {
-    bool deny_new_tasks = false;
-    bool deny_inet_sockets = false;
+// --- field types with a wire form of their own. Each converts to and from its plain
+// value, so code that reads a plan writes `t.allow_signals` and `t.keep_capabilities`
+// as a bool and a u64.
+struct Flag { // an optional empty request: Some({}) when on, absent when off
+    bool on = false;
+    constexpr Flag() = default;
+    constexpr Flag(bool b) : on(b) {}
+    constexpr operator bool() const { return on; }
 };
 
 constexpr uint32_t kMaxCapability = 63; // capability numbers are bits of a u64
 
+// keep_capabilities: on the wire a strictly ascending, non-empty array of capability
+// numbers; here bit n = capability n. 0 = absent.
+struct CapabilitySet {
+    uint64_t bits = 0;
+    constexpr CapabilitySet() = default;
+    constexpr CapabilitySet(uint64_t b) : bits(b) {}
+    constexpr operator uint64_t() const { return bits; }
+};
+
+// landlock_min_abi: 0 = absent; on the wire 2..255.
+struct MinAbi {
+    uint8_t abi = 0;
+    constexpr MinAbi() = default;
+    constexpr MinAbi(uint8_t a) : abi(a) {}
+    constexpr operator uint8_t() const { return abi; }
+};
+
+template <class T> struct Maybe { // an optional struct
+    bool present = false;
+    T value{};
+};
+
+// One-word names for the field types, so that the schema lists below can be expanded
+// in any namespace (the host's TargetSpec is generated from the same list).
+using U32 = uint32_t;
+using Bool = bool;
+using Strings = Span<Str>;
+using EnvPairs = Span<EnvPair>;
+
+// --- the schema lists. One list per struct: X(name, type), in wire order (the order
+// is normative: it is the order of the map's keys). A field is optional exactly when
+// its type has an absent form (Flag, Maybe, CapabilitySet, MinAbi). The list drives
+// the struct below, the decoder (a switch on the enum it generates), the encoder (the
+// map size is counted from it), and on the host TargetSpec, its conversions and its
+// JSON. A new optional target field is one line here, plus what it means.
+#define BVISOR_SECCOMP_FIELDS(X)                                                           \
+    X(deny_new_tasks, Bool)                                                                \
+    X(deny_inet_sockets, Bool)
+
+#define BVISOR_TARGET_FIELDS(X)                                                            \
+    X(argv, Strings)                                                                       \
+    X(envp, EnvPairs)                                                                      \
+    X(exe_slot, U32)                                                                       \
+    X(user_namespace, Flag)                                                                \
+    X(network_namespace, Flag)                                                             \
+    X(seccomp, MaybeSeccomp)                                                               \
+    /* bvisor extensions (docs/PROTOCOL.md section 11.3), each absent by default */         \
+    X(keep_capabilities, CapabilitySet)                                                    \
+    X(allow_abstract_unix, Flag)                                                           \
+    X(allow_signals, Flag)                                                                 \
+    X(landlock_min_abi, MinAbi)
+
+#define BVISOR_SCHEMA_MEMBER(name, type) type name{};
+
+struct SeccompRequest {
+    BVISOR_SECCOMP_FIELDS(BVISOR_SCHEMA_MEMBER)
+    bool operator==(const SeccompRequest&) const = default;
+};
+using MaybeSeccomp = Maybe<SeccompRequest>;
+
 struct Target {
-    Span<Str> argv;
-    Span<EnvPair> envp;
-    uint32_t exe_slot = 0;
-    bool user_namespace = false;    // Some({}) when true
-    bool network_namespace = false; // Some({}) when true
-    bool has_seccomp = false;
-    SeccompRequest seccomp;
-    // --- bvisor extensions (docs/PROTOCOL.md section 11), each absent by default.
-    // keep_capabilities: on the wire a strictly ascending, non-empty array of capability
-    // numbers; here bit n = capability n. 0 = absent.
-    uint64_t keep_capabilities = 0;
-    bool allow_abstract_unix = false; // Some({}) when true
-    bool allow_signals = false;       // Some({}) when true
-    uint8_t landlock_min_abi = 0;     // 0 = absent; on the wire 2..255
+    BVISOR_TARGET_FIELDS(BVISOR_SCHEMA_MEMBER)
 };
 
 struct Plan {

@@ -191,7 +191,7 @@ void prepare_confinement(Launch& l) {
     }
     l.hardening = prepare_hardening(l.plan(), l.schedule, l.landlock, g_child);
     if (l.schedule.seccomp > 0) {
-        size_t n = codec::compile_seccomp_denylist(l.target().seccomp, g_filter);
+        size_t n = codec::compile_seccomp_denylist(l.target().seccomp.value, g_filter);
         g_fprog.len = static_cast<unsigned short>(n);
         g_fprog.filter = reinterpret_cast<struct sock_filter*>(g_filter);
         g_child.seccomp = &g_fprog;

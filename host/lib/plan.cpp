@@ -4,6 +4,7 @@
 #include "codec/blake3.h"
 #include "codec/text.h"
 
+#include <list>
 #include <memory>
 
 namespace bvisor {
@@ -28,12 +29,85 @@ Digest from_codec(const codec::Digest& d) {
 
 std::string from_str(codec::Str s) { return std::string(s.ptr, s.len); }
 
+// Where the codec views of host values keep their arrays (one array per field, so
+// that no pointer moves when the next field is converted).
+struct ViewStore {
+    std::list<std::vector<codec::Str>> strings;
+    std::list<std::vector<codec::EnvPair>> pairs;
+};
+
+// Host value <-> codec view, per field type of a schema list. A plain value (U32,
+// Bool, Flag, CapabilitySet, MinAbi, SeccompRequest) converts as it is.
+template <class C> struct Convert {
+    static C to_view(const typename HostValue<C>::type& h, ViewStore&) { return C(h); }
+    static typename HostValue<C>::type from_view(const C& c) { return c; }
+};
+
+template <> struct Convert<codec::Strings> {
+    static codec::Strings to_view(const std::vector<std::string>& h, ViewStore& s) {
+        auto& v = s.strings.emplace_back();
+        for (const auto& a : h)
+            v.push_back(str_view(a));
+        return {v.data(), v.size()};
+    }
+    static std::vector<std::string> from_view(codec::Strings c) {
+        std::vector<std::string> out;
+        for (const auto& a : c)
+            out.push_back(from_str(a));
+        return out;
+    }
+};
+
+template <> struct Convert<codec::EnvPairs> {
+    using Host = std::vector<std::pair<std::string, std::string>>;
+    static codec::EnvPairs to_view(const Host& h, ViewStore& s) {
+        auto& v = s.pairs.emplace_back();
+        for (const auto& [n, val] : h)
+            v.push_back(codec::EnvPair{str_view(n), str_view(val)});
+        return {v.data(), v.size()};
+    }
+    static Host from_view(codec::EnvPairs c) {
+        Host out;
+        for (const auto& e : c)
+            out.emplace_back(from_str(e.name), from_str(e.value));
+        return out;
+    }
+};
+
+template <class T> struct Convert<codec::Maybe<T>> {
+    using Host = typename HostValue<codec::Maybe<T>>::type;
+    static codec::Maybe<T> to_view(const Host& h, ViewStore& s) {
+        codec::Maybe<T> out;
+        if (h) out = {true, Convert<T>::to_view(*h, s)};
+        return out;
+    }
+    static Host from_view(const codec::Maybe<T>& c) {
+        if (!c.present) return std::nullopt;
+        return Convert<T>::from_view(c.value);
+    }
+};
+
+codec::Target target_view(const TargetSpec& t, ViewStore& s) {
+    codec::Target out;
+#define BVISOR_TO_VIEW(name, type) out.name = Convert<codec::type>::to_view(t.name, s);
+    BVISOR_TARGET_FIELDS(BVISOR_TO_VIEW)
+#undef BVISOR_TO_VIEW
+    return out;
+}
+
+TargetSpec target_from(const codec::Target& t) {
+    TargetSpec out;
+#define BVISOR_FROM_VIEW(name, type) out.name = Convert<codec::type>::from_view(t.name);
+    BVISOR_TARGET_FIELDS(BVISOR_FROM_VIEW)
+#undef BVISOR_FROM_VIEW
+    return out;
+}
+
 // The codec views of one LaunchBody; they point into the body, which must outlive it.
 struct View {
     std::vector<codec::LoweringEntry> lowering;
     std::vector<codec::Slot> slots;
-    std::vector<codec::Str> argv;
-    std::vector<codec::EnvPair> envp;
+    ViewStore store;
     codec::Plan plan;
 
     explicit View(const LaunchBody& b) {
@@ -47,7 +121,7 @@ struct View {
         plan.h_l = to_codec(b.h_l);
         plan.lowering = {lowering.data(), lowering.size()};
         plan.slots = {slots.data(), slots.size()};
-        plan.target = target_view(b.target, argv, envp);
+        plan.target = target_view(b.target, store);
     }
 
     static std::vector<codec::LoweringEntry> lowering_view(const std::vector<LoweringEntry>& in) {
@@ -63,50 +137,11 @@ struct View {
         }
         return out;
     }
-
-    static codec::Target target_view(const TargetSpec& t, std::vector<codec::Str>& argv,
-                                     std::vector<codec::EnvPair>& envp) {
-        for (const auto& a : t.argv)
-            argv.push_back(str_view(a));
-        for (const auto& [n, v] : t.envp)
-            envp.push_back(codec::EnvPair{str_view(n), str_view(v)});
-        codec::Target out;
-        out.argv = {argv.data(), argv.size()};
-        out.envp = {envp.data(), envp.size()};
-        out.exe_slot = t.exe_slot;
-        out.user_namespace = t.user_namespace;
-        out.network_namespace = t.network_namespace;
-        out.has_seccomp = t.seccomp.has_value();
-        if (t.seccomp) out.seccomp = {t.seccomp->deny_new_tasks, t.seccomp->deny_inet_sockets};
-        out.keep_capabilities = t.keep_capabilities;
-        out.allow_abstract_unix = t.allow_abstract_unix;
-        out.allow_signals = t.allow_signals;
-        out.landlock_min_abi = t.landlock_min_abi;
-        return out;
-    }
 };
 
 LoweringEntry entry_from(const codec::LoweringEntry& e) {
     return LoweringEntry{from_str(e.id), e.version, e.phase_code, from_codec(e.param_digest),
                          from_codec(e.decl_digest)};
-}
-
-TargetSpec target_from(const codec::Target& t) {
-    TargetSpec out;
-    for (const auto& a : t.argv)
-        out.argv.push_back(from_str(a));
-    for (const auto& e : t.envp)
-        out.envp.emplace_back(from_str(e.name), from_str(e.value));
-    out.exe_slot = t.exe_slot;
-    out.user_namespace = t.user_namespace;
-    out.network_namespace = t.network_namespace;
-    if (t.has_seccomp)
-        out.seccomp = SeccompRequest{t.seccomp.deny_new_tasks, t.seccomp.deny_inet_sockets};
-    out.keep_capabilities = t.keep_capabilities;
-    out.allow_abstract_unix = t.allow_abstract_unix;
-    out.allow_signals = t.allow_signals;
-    out.landlock_min_abi = t.landlock_min_abi;
-    return out;
 }
 
 LaunchBody body_from(const codec::Plan& p) {
@@ -180,9 +215,8 @@ Bytes encode_lowering(const std::vector<LoweringEntry>& lowering) {
 }
 
 Bytes encode_target(const TargetSpec& target) {
-    std::vector<codec::Str> argv;
-    std::vector<codec::EnvPair> envp;
-    codec::Target t = View::target_view(target, argv, envp);
+    ViewStore store;
+    codec::Target t = target_view(target, store);
     return encode_twice(
         [&](uint8_t* o, size_t c, codec::Status* s) { return codec::encode_target(t, o, c, s); });
 }

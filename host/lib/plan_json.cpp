@@ -3,6 +3,9 @@
 // that name the field.
 #include "bvisor/plan_json.hpp"
 
+#include "codec/msgpack.h"
+#include "codec/text.h"
+
 #include <nlohmann/json.hpp>
 
 #include <set>
@@ -127,6 +130,193 @@ json parse_strict(std::string_view text) {
     return j;
 }
 
+// ------------------------------------------------------------------ the target
+//
+// The target's JSON is generated from its schema list (BVISOR_TARGET_FIELDS). Output
+// converts each present field's host value. Input checks only what is JSON's own (the
+// JSON type of each value), transcodes the object to MessagePack in schema order, and
+// lets the codec's decoder judge the rest (ranges, canonical forms, unknown and
+// missing keys), so the codec is the only judge of the plan's rules.
+
+// A codec status in JSON's words: "field.path: sentence", without the byte offset.
+std::string json_describe(codec::Status st) {
+    std::string where = st.where;
+    st.where[0] = 0;
+    st.has_offset = false;
+    return (where.empty() ? "" : where + ": ") + describe(st);
+}
+
+codec::Str str_of(const std::string& s) {
+    return codec::Str{s.data(), static_cast<uint32_t>(s.size())};
+}
+
+// Any JSON value, written as its nearest MessagePack form: for what the JSON layer does
+// not know (an unknown key's value), which the codec then refuses by name.
+void write_any(const json& v, codec::Writer& w) {
+    if (v.is_object()) {
+        w.map_header(static_cast<uint32_t>(v.size()));
+        for (auto it = v.begin(); it != v.end(); ++it) {
+            w.str(str_of(it.key()));
+            write_any(it.value(), w);
+        }
+    } else if (v.is_array()) {
+        w.array_header(static_cast<uint32_t>(v.size()));
+        for (const auto& e : v)
+            write_any(e, w);
+    } else if (v.is_string()) {
+        w.str(str_of(v.get_ref<const std::string&>()));
+    } else if (v.is_boolean()) {
+        w.boolean(v.get<bool>());
+    } else if (v.is_number_unsigned()) {
+        w.uint(v.get<uint64_t>());
+    } else {
+        w.map_header(0); // null, a negative or a float: never valid where it is unknown
+    }
+}
+
+template <class S> struct JsonListed; // the struct of a schema list, below
+
+// One JSON form per field type of a schema list.
+template <class C> struct JsonValue;
+
+template <> struct JsonValue<codec::U32> {
+    static bool present(uint32_t) { return true; }
+    static ojson out(uint32_t v) { return v; }
+    static void in(const json& v, const std::string& where, codec::Writer& w) {
+        w.uint(get_uint(v, where, UINT64_MAX));
+    }
+};
+
+template <> struct JsonValue<codec::Bool> {
+    static bool present(bool) { return true; }
+    static ojson out(bool v) { return v; }
+    static void in(const json& v, const std::string& where, codec::Writer& w) {
+        w.boolean(get_bool(v, where));
+    }
+};
+
+template <> struct JsonValue<codec::Strings> {
+    static bool present(const std::vector<std::string>&) { return true; }
+    static ojson out(const std::vector<std::string>& v) { return v; }
+    static void in(const json& v, const std::string& where, codec::Writer& w) {
+        const json& a = get_array(v, where);
+        w.array_header(static_cast<uint32_t>(a.size()));
+        for (size_t i = 0; i < a.size(); ++i)
+            w.str(str_of(get_string(a[i], where + "[" + std::to_string(i) + "]")));
+    }
+};
+
+template <> struct JsonValue<codec::EnvPairs> {
+    using Host = std::vector<std::pair<std::string, std::string>>;
+    static bool present(const Host&) { return true; }
+    static ojson out(const Host& v) {
+        ojson a = ojson::array();
+        for (const auto& [n, val] : v)
+            a.push_back(ojson::array({n, val}));
+        return a;
+    }
+    static void in(const json& v, const std::string& where, codec::Writer& w) {
+        const json& a = get_array(v, where);
+        w.array_header(static_cast<uint32_t>(a.size()));
+        for (size_t i = 0; i < a.size(); ++i) {
+            std::string at = where + "[" + std::to_string(i) + "]";
+            const json& pair = get_array(a[i], at);
+            w.array_header(static_cast<uint32_t>(pair.size()));
+            for (size_t k = 0; k < pair.size(); ++k)
+                w.str(str_of(get_string(pair[k], at + "[" + std::to_string(k) + "]")));
+        }
+    }
+};
+
+template <> struct JsonValue<codec::Flag> {
+    static bool present(bool v) { return v; }
+    static ojson out(bool) { return ojson::object(); }
+    static void in(const json& v, const std::string& where, codec::Writer& w) {
+        if (!v.is_object()) bad(where, "expected an object, found " + type_of(v));
+        write_any(v, w);
+    }
+};
+
+template <> struct JsonValue<codec::CapabilitySet> {
+    static bool present(uint64_t v) { return v != 0; }
+    static ojson out(uint64_t v) {
+        ojson caps = ojson::array();
+        for (unsigned cap = 0; cap <= codec::kMaxCapability; ++cap)
+            if (v & (uint64_t{1} << cap)) caps.push_back(cap);
+        return caps;
+    }
+    static void in(const json& v, const std::string& where, codec::Writer& w) {
+        const json& a = get_array(v, where);
+        w.array_header(static_cast<uint32_t>(a.size()));
+        for (size_t i = 0; i < a.size(); ++i)
+            w.uint(get_uint(a[i], where + "[" + std::to_string(i) + "]", UINT64_MAX));
+    }
+};
+
+template <> struct JsonValue<codec::MinAbi> {
+    static bool present(uint8_t v) { return v != 0; }
+    static ojson out(uint8_t v) { return v; }
+    static void in(const json& v, const std::string& where, codec::Writer& w) {
+        w.uint(get_uint(v, where, UINT64_MAX));
+    }
+};
+
+template <class T> struct JsonValue<codec::Maybe<T>> {
+    template <class H> static bool present(const std::optional<H>& v) { return v.has_value(); }
+    template <class H> static ojson out(const std::optional<H>& v) { return JsonListed<T>::out(*v); }
+    static void in(const json& v, const std::string& where, codec::Writer& w) {
+        JsonListed<T>::in(v, where, w);
+    }
+};
+
+// A schema-listed struct as a JSON object: present fields in list order on output; on
+// input the known keys in list order, then the unknown ones (which the codec refuses).
+#define BVISOR_JSON_OUT(name, type)                                                        \
+    if (JsonValue<codec::type>::present(s.name)) o[#name] = JsonValue<codec::type>::out(s.name);
+#define BVISOR_JSON_KEY(name, type) #name,
+#define BVISOR_JSON_IN(name, type)                                                         \
+    if (v.contains(#name)) {                                                               \
+        w.str(#name);                                                                      \
+        JsonValue<codec::type>::in(v[#name], join(where, #name), w);                       \
+    }
+#define BVISOR_JSON_LISTED(S, HostS, LIST)                                                 \
+    template <> struct JsonListed<S> {                                                     \
+        static ojson out(const HostS& s) {                                                 \
+            ojson o = ojson::object();                                                     \
+            LIST(BVISOR_JSON_OUT)                                                          \
+            return o;                                                                      \
+        }                                                                                  \
+        static void in(const json& v, const std::string& where, codec::Writer& w) {        \
+            if (!v.is_object()) bad(where, "expected an object, found " + type_of(v));     \
+            static const std::set<std::string> known = {LIST(BVISOR_JSON_KEY)};            \
+            w.map_header(static_cast<uint32_t>(v.size()));                                 \
+            LIST(BVISOR_JSON_IN)                                                           \
+            for (auto it = v.begin(); it != v.end(); ++it) {                               \
+                if (known.count(it.key())) continue;                                       \
+                w.str(str_of(it.key()));                                                   \
+                write_any(it.value(), w);                                                  \
+            }                                                                              \
+        }                                                                                  \
+    };
+
+BVISOR_JSON_LISTED(codec::SeccompRequest, SeccompRequest, BVISOR_SECCOMP_FIELDS)
+BVISOR_JSON_LISTED(codec::Target, TargetSpec, BVISOR_TARGET_FIELDS)
+
+// The target object through the codec: transcoded, then decoded by the codec's rules.
+TargetSpec target_from_json(const json& t) {
+    auto write = [&](codec::Writer& w) { JsonListed<codec::Target>::in(t, "target", w); };
+    codec::Writer count;
+    write(count);
+    Bytes wire(count.size());
+    codec::Writer w(wire.data(), wire.size());
+    write(w);
+    try {
+        return decode_target(wire);
+    } catch (const CodecError& e) {
+        throw JsonError(json_describe(e.status()));
+    }
+}
+
 } // namespace
 
 std::string to_json(const LaunchBody& b) {
@@ -149,30 +339,7 @@ std::string to_json(const LaunchBody& b) {
         table.push_back(slot);
     }
     o["descriptor_table"] = table;
-    ojson t;
-    t["argv"] = b.target.argv;
-    ojson envp = ojson::array();
-    for (const auto& [n, v] : b.target.envp)
-        envp.push_back(ojson::array({n, v}));
-    t["envp"] = envp;
-    t["exe_slot"] = b.target.exe_slot;
-    if (b.target.user_namespace) t["user_namespace"] = ojson::object();
-    if (b.target.network_namespace) t["network_namespace"] = ojson::object();
-    if (b.target.seccomp) {
-        ojson s;
-        s["deny_new_tasks"] = b.target.seccomp->deny_new_tasks;
-        s["deny_inet_sockets"] = b.target.seccomp->deny_inet_sockets;
-        t["seccomp"] = s;
-    }
-    if (b.target.keep_capabilities) {
-        ojson caps = ojson::array();
-        for (unsigned cap = 0; cap <= codec::kMaxCapability; ++cap)
-            if (b.target.keep_capabilities & (uint64_t{1} << cap)) caps.push_back(cap);
-        t["keep_capabilities"] = caps;
-    }
-    if (b.target.allow_abstract_unix) t["allow_abstract_unix"] = ojson::object();
-    if (b.target.allow_signals) t["allow_signals"] = ojson::object();
-    if (b.target.landlock_min_abi) t["landlock_min_abi"] = b.target.landlock_min_abi;
+    ojson t = JsonListed<codec::Target>::out(b.target);
     o["target"] = t;
     return o.dump(-1, ' ', false, ojson::error_handler_t::strict);
 }
@@ -231,66 +398,15 @@ LaunchBody from_json(std::string_view text, bool require_h_l) {
         b.descriptor_table.push_back(out);
     }
 
-    const json& t = j["target"];
-    expect_keys(t, "target", {"argv", "envp", "exe_slot"},
-                {"user_namespace", "network_namespace", "seccomp", "keep_capabilities",
-                 "allow_abstract_unix", "allow_signals", "landlock_min_abi"});
-    const json& argv = get_array(t["argv"], "target.argv");
-    for (size_t i = 0; i < argv.size(); ++i)
-        b.target.argv.push_back(get_string(argv[i], "target.argv[" + std::to_string(i) + "]"));
-    const json& envp = get_array(t["envp"], "target.envp");
-    for (size_t i = 0; i < envp.size(); ++i) {
-        std::string w = "target.envp[" + std::to_string(i) + "]";
-        const json& pair = get_array(envp[i], w);
-        if (pair.size() != 2)
-            bad(w, "expected [name, value], found " + std::to_string(pair.size()) + " elements");
-        b.target.envp.emplace_back(get_string(pair[0], w + "[0]"), get_string(pair[1], w + "[1]"));
-    }
-    b.target.exe_slot =
-        static_cast<uint32_t>(get_uint(t["exe_slot"], "target.exe_slot", 0xffffffffULL));
-    if (t.contains("user_namespace")) {
-        expect_keys(t["user_namespace"], "target.user_namespace", {});
-        b.target.user_namespace = true;
-    }
-    if (t.contains("network_namespace")) {
-        expect_keys(t["network_namespace"], "target.network_namespace", {});
-        b.target.network_namespace = true;
-    }
-    if (t.contains("seccomp")) {
-        const json& s = t["seccomp"];
-        expect_keys(s, "target.seccomp", {"deny_new_tasks", "deny_inet_sockets"});
-        b.target.seccomp =
-            SeccompRequest{get_bool(s["deny_new_tasks"], "target.seccomp.deny_new_tasks"),
-                           get_bool(s["deny_inet_sockets"], "target.seccomp.deny_inet_sockets")};
-    }
-    // The extensions, with the wire's canonical rules (docs/PROTOCOL.md section 11).
-    if (t.contains("keep_capabilities")) {
-        const json& caps = get_array(t["keep_capabilities"], "target.keep_capabilities");
-        if (caps.empty()) bad("target.keep_capabilities", "empty (omit the key instead)");
-        long last = -1;
-        for (size_t i = 0; i < caps.size(); ++i) {
-            std::string w = "target.keep_capabilities[" + std::to_string(i) + "]";
-            auto cap = static_cast<long>(get_uint(caps[i], w, codec::kMaxCapability));
-            if (cap <= last) bad(w, "capability numbers must be strictly ascending");
-            last = cap;
-            b.target.keep_capabilities |= uint64_t{1} << cap;
-        }
-    }
-    if (t.contains("allow_abstract_unix")) {
-        expect_keys(t["allow_abstract_unix"], "target.allow_abstract_unix", {});
-        b.target.allow_abstract_unix = true;
-    }
-    if (t.contains("allow_signals")) {
-        expect_keys(t["allow_signals"], "target.allow_signals", {});
-        b.target.allow_signals = true;
-    }
-    if (t.contains("landlock_min_abi")) {
-        auto abi = get_uint(t["landlock_min_abi"], "target.landlock_min_abi", 0xff);
-        if (abi < 2) bad("target.landlock_min_abi", "must be 2 or more (omit the key instead)");
-        b.target.landlock_min_abi = static_cast<uint8_t>(abi);
-    }
+    b.target = target_from_json(j["target"]);
     if (!require_h_l) b.bind_lowering();
-    return b;
+    // The whole body once through the codec, which judges what the JSON layer does not
+    // (the limits on entries, slots and strings, for one).
+    try {
+        return decode_body(encode_body(b));
+    } catch (const CodecError& e) {
+        throw JsonError(json_describe(e.status()));
+    }
 }
 
 } // namespace bvisor

@@ -128,11 +128,11 @@ PlanBuilder& PlanBuilder::exe_fd(UniqueFd fd) {
     return *this;
 }
 PlanBuilder& PlanBuilder::argv(std::vector<std::string> argv) {
-    argv_ = std::move(argv);
+    target_.argv = std::move(argv);
     return *this;
 }
 PlanBuilder& PlanBuilder::env(std::string name, std::string value) {
-    envp_.emplace_back(std::move(name), std::move(value));
+    target_.envp.emplace_back(std::move(name), std::move(value));
     return *this;
 }
 PlanBuilder& PlanBuilder::read_root(std::string path) {
@@ -156,15 +156,15 @@ PlanBuilder& PlanBuilder::system_roots() {
     return *this;
 }
 PlanBuilder& PlanBuilder::seccomp(SeccompRequest request) {
-    seccomp_ = request;
+    target_.seccomp = request;
     return *this;
 }
 PlanBuilder& PlanBuilder::user_namespace() {
-    userns_ = true;
+    target_.user_namespace = true;
     return *this;
 }
 PlanBuilder& PlanBuilder::network_namespace() {
-    netns_ = true;
+    target_.network_namespace = true;
     return *this;
 }
 PlanBuilder& PlanBuilder::cgroup(std::string dir) {
@@ -176,19 +176,19 @@ PlanBuilder& PlanBuilder::require_hardening() {
     return *this;
 }
 PlanBuilder& PlanBuilder::keep_capabilities(uint64_t caps) {
-    keep_capabilities_ = caps;
+    target_.keep_capabilities = caps;
     return *this;
 }
 PlanBuilder& PlanBuilder::allow_abstract_unix() {
-    allow_abstract_unix_ = true;
+    target_.allow_abstract_unix = true;
     return *this;
 }
 PlanBuilder& PlanBuilder::allow_signals() {
-    allow_signals_ = true;
+    target_.allow_signals = true;
     return *this;
 }
 PlanBuilder& PlanBuilder::landlock_min_abi(uint8_t abi) {
-    landlock_min_abi_ = abi;
+    target_.landlock_min_abi = abi;
     return *this;
 }
 PlanBuilder& PlanBuilder::ids(const Digest& attempt_id, const Digest& plan_id, const Digest& h_a,
@@ -276,21 +276,13 @@ PreparedLaunch PlanBuilder::build() {
                                 });
     b.lowering.push_back(LoweringEntry::scrub());
     if (any_root) b.lowering.push_back(LoweringEntry::landlock());
-    if (seccomp_) b.lowering.push_back(LoweringEntry::seccomp());
+    if (target_.seccomp) b.lowering.push_back(LoweringEntry::seccomp());
     if (require_hardening_) b.lowering.push_back(LoweringEntry::hardening());
     b.lowering.push_back(LoweringEntry::exec());
     b.bind_lowering();
 
-    b.target.argv = argv_;
-    b.target.envp = envp_;
+    b.target = target_;
     b.target.exe_slot = static_cast<uint32_t>(layout_.exe);
-    b.target.user_namespace = userns_;
-    b.target.network_namespace = netns_;
-    b.target.seccomp = seccomp_;
-    b.target.keep_capabilities = keep_capabilities_;
-    b.target.allow_abstract_unix = allow_abstract_unix_;
-    b.target.allow_signals = allow_signals_;
-    b.target.landlock_min_abi = landlock_min_abi_;
     return out;
 }
 

@@ -52,24 +52,37 @@ struct DescriptorSlot {
     bool operator==(const DescriptorSlot&) const = default;
 };
 
-struct SeccompRequest {
-    bool deny_new_tasks = false;
-    bool deny_inet_sockets = false;
-    bool operator==(const SeccompRequest&) const = default;
+using SeccompRequest = codec::SeccompRequest;
+
+// The host's value for each field type of a codec schema list (codec/plan.h): what a
+// TargetSpec holds where the codec's Target holds a view.
+template <class T> struct HostValue {
+    using type = T; // U32, Bool, SeccompRequest
+};
+template <> struct HostValue<codec::Strings> {
+    using type = std::vector<std::string>;
+};
+template <> struct HostValue<codec::EnvPairs> {
+    using type = std::vector<std::pair<std::string, std::string>>;
+};
+template <> struct HostValue<codec::Flag> {
+    using type = bool;
+};
+template <> struct HostValue<codec::CapabilitySet> {
+    using type = uint64_t; // bit n = capability n; 0 = absent
+};
+template <> struct HostValue<codec::MinAbi> {
+    using type = uint8_t; // 0 = absent
+};
+template <class T> struct HostValue<codec::Maybe<T>> {
+    using type = std::optional<typename HostValue<T>::type>;
 };
 
+// The target, generated from BVISOR_TARGET_FIELDS: one member per field, same name.
 struct TargetSpec {
-    std::vector<std::string> argv;
-    std::vector<std::pair<std::string, std::string>> envp;
-    uint32_t exe_slot = 0;
-    bool user_namespace = false;
-    bool network_namespace = false;
-    std::optional<SeccompRequest> seccomp;
-    // bvisor extensions (docs/PROTOCOL.md section 11); absent by default.
-    uint64_t keep_capabilities = 0; // bit n = capability n; 0 = absent
-    bool allow_abstract_unix = false;
-    bool allow_signals = false;
-    uint8_t landlock_min_abi = 0; // 0 = absent
+#define BVISOR_HOST_MEMBER(name, Type) HostValue<codec::Type>::type name{};
+    BVISOR_TARGET_FIELDS(BVISOR_HOST_MEMBER)
+#undef BVISOR_HOST_MEMBER
     bool operator==(const TargetSpec&) const = default;
 };
 

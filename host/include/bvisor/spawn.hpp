@@ -104,19 +104,11 @@ private:
     FdLayout layout_;
     std::string exe_path_;
     UniqueFd exe_fd_;
-    std::vector<std::string> argv_;
-    std::vector<std::pair<std::string, std::string>> envp_;
+    TargetSpec target_; // what the plan's target says, but exe_slot (set by build)
     std::vector<Root> roots_;
     bool system_roots_ = false;
-    std::optional<SeccompRequest> seccomp_;
-    bool userns_ = false;
-    bool netns_ = false;
     std::optional<std::string> cgroup_;
     bool require_hardening_ = false;
-    uint64_t keep_capabilities_ = 0;
-    bool allow_abstract_unix_ = false;
-    bool allow_signals_ = false;
-    uint8_t landlock_min_abi_ = 0;
     Digest ids_[4] = {};
 };
 
