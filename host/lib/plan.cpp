@@ -197,7 +197,7 @@ std::string describe(const codec::Status& st) {
 
 std::string describe(const codec::Refusal& r) { return describe(r.status); }
 
-CodecError::CodecError(const codec::Status& st) : std::runtime_error(describe(st)), status_(st) {}
+CodecError::CodecError(const codec::Status& st) : Exception(describe(st)), status_(st) {}
 
 Bytes encode_body(const LaunchBody& body) {
     View v(body);

@@ -7,7 +7,7 @@
 namespace bvisor {
 
 HostError::HostError(const std::string& what, int err)
-    : std::runtime_error(err ? what + ": " + std::strerror(err) : what), err_(err) {}
+    : Exception(err ? what + ": " + std::strerror(err) : what), err_(err) {}
 
 void UniqueFd::reset(int fd) {
     if (fd_ >= 0) ::close(fd_);

@@ -33,6 +33,7 @@
 // was not found.
 #include "bvisor/capabilities.hpp"
 #include "bvisor/plan_json.hpp"
+#include "bvisor/run_options.hpp"
 #include "bvisor/spawn.hpp"
 #include "bvisor/terminal.hpp"
 #include "bvisor/tmpdir.hpp"
@@ -63,78 +64,44 @@ using namespace bvisor;
 constexpr int kExitFailed = 125;
 constexpr int kExitCannotRun = 126;
 constexpr int kExitNotFound = 127;
-constexpr const char* kDefaultPath = "/usr/local/bin:/usr/bin:/bin";
 // Forwarded to the launcher (which forwards them to the workload).
 constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
 // The devices every program may use unless --no-default-devices.
 constexpr const char* kDefaultRwDevices[] = {"/dev/null", "/dev/zero", "/dev/full"};
 constexpr const char* kDefaultRoDevices[] = {"/dev/random", "/dev/urandom"};
 
-constexpr const char* kHelp = R"(usage: bvisor-run [OPTIONS] -- PROGRAM [ARGS...]
+// Why a root is in the plan: the option that named it, or the default that added it.
+enum class Origin { Ro, Rw, Dev, Cgroup, SystemRoot, DefaultDevice, PrivateTmp, Program, Interpreter };
 
-Run PROGRAM confined: it may read only the read roots, write only the write roots,
-and it inherits no file descriptor but stdin, stdout and stderr.
+const char* origin_name(Origin o) { // for errors and --explain
+    switch (o) {
+    case Origin::Ro:
+        return "--ro";
+    case Origin::Rw:
+        return "--rw";
+    case Origin::Dev:
+        return "--dev";
+    case Origin::Cgroup:
+        return "--cgroup";
+    case Origin::SystemRoot:
+        return "system root";
+    case Origin::DefaultDevice:
+        return "default device";
+    case Origin::PrivateTmp:
+        return "private TMPDIR";
+    case Origin::Program:
+        return "PROGRAM";
+    case Origin::Interpreter:
+        return "interpreter";
+    }
+    return "?";
+}
 
-Filesystem (Landlock, Linux 5.13 or newer):
-  --ro PATH             PROGRAM may read under PATH (a directory, a file or a
-                        character device; repeatable)
-  --rw PATH             PROGRAM may also write, create and delete under PATH
-  --dev PATH            grant one more character device, read and write
-  --no-system-roots     do not add /usr /lib /lib64 /bin /sbin /etc as read roots
-  --no-default-devices  do not grant /dev/null /dev/zero /dev/full (read, write)
-                        and /dev/random /dev/urandom (read)
-  --no-tmp              no private TMPDIR (by default a fresh 0700 directory under
-                        $TMPDIR or /tmp is a write root and TMPDIR; removed at the end)
-  --keep-tmp            keep the private TMPDIR and print its path
-  PROGRAM is looked up in your PATH like a shell does; if it lies outside every
-  root, the file itself (never its directory) is added as a read root so that it
-  can start, and so is a script's interpreter.
-
-Environment (the default is only PATH=/usr/local/bin:/usr/bin:/bin, and TMPDIR):
-  --env NAME=VALUE      set NAME (repeatable)
-  --inherit-env NAME    copy NAME from your environment (repeatable)
-
-Kernel confinement:
-  --deny-fork           seccomp: fork, vfork, clone and clone3 fail with EPERM
-  --deny-sockets        seccomp: socket() (every family) and io_uring fail with EPERM
-  --userns              run as uid 0 / gid 0 in a new user namespace
-  --no-network          a new, empty network namespace (implies --userns)
-  --cgroup DIR          start PROGRAM inside this existing cgroup2 directory
-
-Hardening (on by default: new session, no keyrings, no capabilities, no terminal
-takeover, no io_uring, Landlock scopes from ABI 6; what PROGRAM leaves running ends
-with it); relaxations:
-  --keep-cap CAP        a root PROGRAM keeps capability CAP (e.g. net_bind_service)
-  --allow-abstract-unix PROGRAM may connect to abstract unix sockets outside
-  --allow-signals       PROGRAM may signal processes outside the sandbox
-Requirements:
-  --strict              refuse unless every hardening default can be applied
-  --landlock-min-abi N  refuse on a kernel whose Landlock ABI is below N
-
-Reporting:
-  --explain             after the run, print every root and grant that was in force
-  --transcript          print the launcher's transcript on stderr when done
-  --json-status PATH    write a JSON status object to PATH when done (a regular
-                        file, opened before the run; never through a symlink)
-  --json-status-fd N    write it to file descriptor N
-  --dry-run             print the launch plan (JSON for `bvisor-plan encode`), exit
-  --launcher PATH       the launcher to use (default: the one beside bvisor-run)
-  --help, --version
-
-Terminal: PROGRAM never gets yours; with a terminal on stdin, stdout or stderr it gets
-a new pseudo-terminal that bvisor-run relays (Ctrl-C, Ctrl-Z, resizing work). With
-stdin a terminal and stdout not (a pipeline), its stdin is /dev/null.
-
-Exit status: PROGRAM's own; 128+N if it was killed (or the launch interrupted) by
-signal N; 125 if bvisor-run or the launcher refused or failed; 126 if PROGRAM cannot
-be run; 127 if it was not found.
-)";
-
-// One path the workload may use, as named, and why (for errors and --explain).
-struct RootArg {
+// One path the workload may use, as named, and why.
+struct RootRequest {
     std::string path;
     Role role;
-    std::string why;
+    Origin origin;
 };
 
 // A root opened once: the grant is `fd`, the object it refers to, whatever `path`
@@ -143,7 +110,7 @@ struct RootArg {
 struct Root {
     std::string path;
     Role role;
-    std::string why;
+    Origin origin;
     UniqueFd fd;
     Kind kind;
     std::string real;
@@ -157,19 +124,7 @@ struct Program {
     bool readable = false;
 };
 
-struct Options {
-    std::vector<RootArg> roots; // --ro, --rw, --dev, in order
-    bool system_roots = true, default_devices = true, tmp = true, keep_tmp = false;
-    std::vector<std::pair<std::string, std::string>> env;
-    bool deny_fork = false, deny_sockets = false, userns = false, no_network = false;
-    uint64_t keep_caps = 0;
-    bool allow_abstract_unix = false, allow_signals = false, strict = false;
-    uint8_t landlock_min_abi = 0;
-    std::string cgroup, launcher, json_status_path;
-    int json_status_fd = -1;
-    bool transcript = false, dry_run = false, explain = false;
-    std::vector<std::string> command;
-};
+using Options = RunOptions;
 
 void write_status(const Options& o, const Observation& obs, bool have_obs);
 
@@ -257,135 +212,6 @@ std::string self_dir(const char* argv0) {
     return p.substr(0, p.rfind('/'));
 }
 
-void set_env(Options& o, const std::string& name, const std::string& value) {
-    for (auto& [n, v] : o.env) {
-        if (n == name) {
-            v = value;
-            return;
-        }
-    }
-    o.env.emplace_back(name, value);
-}
-
-bool has_env(const Options& o, const std::string& name) {
-    for (const auto& e : o.env)
-        if (e.first == name) return true;
-    return false;
-}
-
-Options parse_args(int argc, char** argv) {
-    Options o;
-    o.env.emplace_back("PATH", kDefaultPath);
-    int i = 1;
-    auto value = [&](const std::string& opt) -> std::string {
-        if (i + 1 >= argc) fail(kExitFailed, opt + " needs a value (see --help)");
-        return argv[++i];
-    };
-    for (; i < argc; ++i) {
-        std::string a = argv[i];
-        if (a == "--") {
-            ++i;
-            break;
-        }
-        if (a == "--help" || a == "-h") {
-            std::fputs(kHelp, stdout);
-            std::exit(0);
-        } else if (a == "--version") {
-            std::printf("bvisor-run %s (plan protocol v1)\n", kVersion);
-            std::exit(0);
-        } else if (a == "--ro") {
-            o.roots.push_back(RootArg{value(a), Role::ReadRoot, "--ro"});
-        } else if (a == "--rw") {
-            o.roots.push_back(RootArg{value(a), Role::WriteRoot, "--rw"});
-        } else if (a == "--dev") {
-            o.roots.push_back(RootArg{value(a), Role::WriteRoot, "--dev"});
-        } else if (a == "--no-system-roots") {
-            o.system_roots = false;
-        } else if (a == "--no-default-devices") {
-            o.default_devices = false;
-        } else if (a == "--no-tmp") {
-            o.tmp = false;
-        } else if (a == "--keep-tmp") {
-            o.keep_tmp = true;
-        } else if (a == "--env") {
-            std::string kv = value(a);
-            auto eq = kv.find('=');
-            if (eq == std::string::npos || eq == 0)
-                fail(kExitFailed, "--env " + kv + ": expected NAME=VALUE");
-            set_env(o, kv.substr(0, eq), kv.substr(eq + 1));
-        } else if (a == "--inherit-env") {
-            std::string name = value(a);
-            if (name.empty() || name.find('=') != std::string::npos)
-                fail(kExitFailed, "--inherit-env " + name + ": expected a variable name");
-            if (const char* v = std::getenv(name.c_str()))
-                set_env(o, name, v);
-            else
-                std::fprintf(stderr,
-                             "bvisor-run: --inherit-env %s: not set in your environment, skipped\n",
-                             name.c_str());
-        } else if (a == "--deny-fork") {
-            o.deny_fork = true;
-        } else if (a == "--deny-sockets") {
-            o.deny_sockets = true;
-        } else if (a == "--userns") {
-            o.userns = true;
-        } else if (a == "--no-network") {
-            o.no_network = true;
-            o.userns = true;
-        } else if (a == "--cgroup") {
-            o.cgroup = value(a);
-        } else if (a == "--keep-cap") {
-            std::string name = value(a);
-            auto cap = capability_from_name(name);
-            if (!cap)
-                fail(kExitFailed,
-                     "--keep-cap " + name + ": not a capability (e.g. net_bind_service, or 0-63)");
-            o.keep_caps |= uint64_t{1} << *cap;
-        } else if (a == "--allow-abstract-unix") {
-            o.allow_abstract_unix = true;
-        } else if (a == "--allow-signals") {
-            o.allow_signals = true;
-        } else if (a == "--strict") {
-            o.strict = true;
-        } else if (a == "--landlock-min-abi") {
-            std::string n = value(a);
-            char* end = nullptr;
-            long abi = std::strtol(n.c_str(), &end, 10);
-            if (n.empty() || *end || abi < 1 || abi > 255)
-                fail(kExitFailed, "--landlock-min-abi " + n + ": expected a number 1-255");
-            o.landlock_min_abi = abi >= 2 ? static_cast<uint8_t>(abi) : 0; // 1: any Landlock
-        } else if (a == "--explain") {
-            o.explain = true;
-        } else if (a == "--launcher") {
-            o.launcher = value(a);
-        } else if (a == "--transcript") {
-            o.transcript = true;
-        } else if (a == "--json-status") {
-            o.json_status_path = value(a);
-        } else if (a == "--json-status-fd") {
-            std::string n = value(a);
-            char* end = nullptr;
-            long fd = std::strtol(n.c_str(), &end, 10);
-            if (n.empty() || *end || fd < 0 || fd > INT_MAX)
-                fail(kExitFailed, "--json-status-fd " + n + ": not a file descriptor");
-            if (::fcntl(static_cast<int>(fd), F_GETFD) < 0)
-                fail(kExitFailed, "--json-status-fd " + n + ": " + std::strerror(errno));
-            o.json_status_fd = static_cast<int>(fd);
-        } else if (a == "--dry-run") {
-            o.dry_run = true;
-        } else if (!a.empty() && a[0] == '-') {
-            fail(kExitFailed, "unknown option " + a + " (see --help)");
-        } else {
-            break; // PROGRAM without "--"
-        }
-    }
-    for (; i < argc; ++i)
-        o.command.emplace_back(argv[i]);
-    if (o.command.empty())
-        fail(kExitFailed, "no PROGRAM given (usage: bvisor-run [OPTIONS] -- PROGRAM [ARGS...])");
-    return o;
-}
-
 // PROGRAM as a shell finds it: a name with a '/' is a path; otherwise the first
 // executable regular file of that name in the caller's PATH.
 std::string resolve_program(const std::string& name) {
@@ -451,15 +277,15 @@ std::string fd_path(int fd, const std::string& fallback) {
 // typed and the grant is the object checked: O_PATH (which opens no device and never
 // blocks on a fifo), the type read from that fd, then a directory opened for reading
 // through it.
-Root open_root(const RootArg& a) {
+Root open_root(const RootRequest& a) {
     auto refuse = [&](const std::string& why) {
-        fail(kExitFailed, a.why + " " + a.path + ": " + why);
+        fail(kExitFailed, std::string(origin_name(a.origin)) + " " + a.path + ": " + why);
     };
     UniqueFd fd(::open(a.path.c_str(), O_PATH | O_CLOEXEC));
     if (!fd) refuse(std::strerror(errno));
     struct stat st;
     if (::fstat(fd.get(), &st) != 0) refuse(std::strerror(errno));
-    if (a.why == "--dev" && !S_ISCHR(st.st_mode)) refuse("not a character device");
+    if (a.origin == Origin::Dev && !S_ISCHR(st.st_mode)) refuse("not a character device");
     if (S_ISBLK(st.st_mode))
         refuse("a block device is never granted (it would expose a whole disk past every root)");
     Kind kind = S_ISDIR(st.st_mode)   ? Kind::Directory
@@ -472,7 +298,7 @@ Root open_root(const RootArg& a) {
         if (!dir) refuse(std::strerror(errno));
         fd = std::move(dir);
     }
-    return Root{a.path, a.role, a.why, std::move(fd), kind, ""};
+    return Root{a.path, a.role, a.origin, std::move(fd), kind, ""};
 }
 
 // Where a root's path led, from its fd (once; /proc readlink costs a lookup per root).
@@ -665,7 +491,7 @@ void explain(std::vector<Root>& roots, const Observation& obs) {
         // Where a symlink led, when one did.
         const std::string& real = real_of(r);
         std::string shown = real == lexical(r.path) ? r.path : r.path + " (" + real + ")";
-        std::fprintf(stderr, "  %-6s %-9s %-20s %s\n", rights.c_str(), kind, r.why.c_str(),
+        std::fprintf(stderr, "  %-6s %-9s %-20s %s\n", rights.c_str(), kind, origin_name(r.origin),
                      shown.c_str());
     }
     std::fprintf(stderr, "  everything else: denied (and no fd but 0, 1, 2 inherited)\n");
@@ -681,17 +507,17 @@ void explain(std::vector<Root>& roots, const Observation& obs) {
 // The default roots, after the user's: the system directories and the harmless
 // devices, those that exist here.
 void add_default_roots(const Options& o, std::vector<Root>& roots) {
-    auto add = [&](const std::string& path, Role role, const char* why, const char* kind) {
-        if (root_kind(path) == kind) roots.push_back(open_root(RootArg{path, role, why}));
+    auto add = [&](const std::string& path, Role role, Origin origin, const char* kind) {
+        if (root_kind(path) == kind) roots.push_back(open_root(RootRequest{path, role, origin}));
     };
     if (o.system_roots)
         for (const auto& p : system_exec_roots())
-            add(p, Role::ReadRoot, "system root", "directory");
+            add(p, Role::ReadRoot, Origin::SystemRoot, "directory");
     if (o.default_devices) {
         for (const char* d : kDefaultRwDevices)
-            add(d, Role::WriteRoot, "default device", "device");
+            add(d, Role::WriteRoot, Origin::DefaultDevice, "device");
         for (const char* d : kDefaultRoDevices)
-            add(d, Role::ReadRoot, "default device", "device");
+            add(d, Role::ReadRoot, Origin::DefaultDevice, "device");
     }
 }
 
@@ -701,7 +527,7 @@ void add_default_roots(const Options& o, std::vector<Root>& roots) {
 void make_private_tmp(Options& o, std::vector<Root>& roots) {
     const char* base = std::getenv("TMPDIR");
     bool has_base = (base && *base) || root_kind("/tmp") == "directory";
-    if (!o.tmp || o.dry_run || has_env(o, "TMPDIR") || !has_base) return;
+    if (!o.tmp || o.dry_run || o.has_env("TMPDIR") || !has_base) return;
     try {
         // Absolute: a relative TMPDIR would be lost by the first chdir of PROGRAM.
         g_tmp = PrivateTmp(real_path(base && *base ? base : "/tmp"));
@@ -709,16 +535,16 @@ void make_private_tmp(Options& o, std::vector<Root>& roots) {
         fail(kExitFailed, std::string(e.what()) + " (or use --no-tmp)");
     }
     if (o.keep_tmp) g_tmp.keep();
-    roots.push_back(Root{g_tmp.path(), Role::WriteRoot, "private TMPDIR", dup_fd(g_tmp.fd()),
+    roots.push_back(Root{g_tmp.path(), Role::WriteRoot, Origin::PrivateTmp, dup_fd(g_tmp.fd()),
                          Kind::Directory, g_tmp.path()});
-    set_env(o, "TMPDIR", g_tmp.path());
+    o.set_env("TMPDIR", g_tmp.path());
 }
 
 // PROGRAM (and a script's interpreter) must be executable inside the sandbox: when no
 // directory root holds it and no file root is it, the file alone becomes a read root
 // (never its directory: that could be $HOME, /tmp with every other run's TMPDIR, or /;
 // issue 19 F07, F08).
-void cover_program(const Program& p, const char* why, std::vector<Root>& roots) {
+void cover_program(const Program& p, Origin why, std::vector<Root>& roots) {
     struct stat st;
     if (::fstat(p.fd.get(), &st) != 0) fail(kExitCannotRun, p.path + ": " + std::strerror(errno));
     std::string real = fd_path(p.fd.get(), p.path);
@@ -918,7 +744,20 @@ int main(int argc, char** argv) {
     // A parent that ignores SIGCHLD (Python's signal.SIG_IGN, many daemons) would make
     // the kernel reap the launcher for us, and its status would be lost.
     ::signal(SIGCHLD, SIG_DFL);
-    Options o = parse_args(argc, argv);
+    Options o;
+    try {
+        o = parse_run_args(argc, argv);
+    } catch (const UsageError& e) {
+        fail(kExitFailed, e.what());
+    }
+    if (o.help) {
+        std::fputs(run_help().c_str(), stdout);
+        return 0;
+    }
+    if (o.version) {
+        std::printf("bvisor-run %s (plan protocol v1)\n", kVersion);
+        return 0;
+    }
     g_status_options = &o;
     if (!o.json_status_path.empty()) open_status_file(o.json_status_path);
     if (o.launcher.empty()) o.launcher = self_dir(argv[0]) + "/bvisor-linux-launcher";
@@ -931,14 +770,19 @@ int main(int argc, char** argv) {
     // Every path is opened once, here, before anything runs.
     Program program = open_program(resolve_program(o.command[0]), o.command[0]);
     std::vector<Root> roots;
-    for (const auto& a : o.roots)
-        roots.push_back(open_root(a));
-    if (!o.cgroup.empty()) (void)open_root(RootArg{o.cgroup, Role::ReadRoot, "--cgroup"});
+    for (const auto& a : o.roots) {
+        Origin origin = a.option == RootOption::Ro   ? Origin::Ro
+                        : a.option == RootOption::Rw ? Origin::Rw
+                                                     : Origin::Dev;
+        roots.push_back(open_root(RootRequest{
+            a.path, a.option == RootOption::Ro ? Role::ReadRoot : Role::WriteRoot, origin}));
+    }
+    if (!o.cgroup.empty()) (void)open_root(RootRequest{o.cgroup, Role::ReadRoot, Origin::Cgroup});
     Exec exec = exec_for(std::move(program), o.command);
     add_default_roots(o, roots);
     make_private_tmp(o, roots);
-    cover_program(exec.script ? *exec.script : exec.exe, "PROGRAM", roots);
-    if (exec.script) cover_program(exec.exe, "interpreter", roots);
+    cover_program(exec.script ? *exec.script : exec.exe, Origin::Program, roots);
+    if (exec.script) cover_program(exec.exe, Origin::Interpreter, roots);
     if (o.explain)
         for (auto& r : roots)
             (void)real_of(r); // now, while the fds are ours and the TMPDIR exists

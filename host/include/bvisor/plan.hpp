@@ -6,6 +6,8 @@
 // (error code, byte offset, field path).
 #pragma once
 
+#include "error.hpp"
+
 #include "codec/checks.h"
 #include "codec/plan.h"
 #include "codec/protocol.h"
@@ -102,7 +104,7 @@ struct LaunchBody {
     bool operator==(const LaunchBody&) const = default;
 };
 
-class CodecError : public std::runtime_error {
+class CodecError : public Exception {
 public:
     explicit CodecError(const codec::Status& st);
     const codec::Status& status() const { return status_; }

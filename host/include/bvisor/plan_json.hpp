@@ -8,6 +8,8 @@
 // seccomp); null is never a value. Errors throw bvisor::JsonError naming the field.
 #pragma once
 
+#include "error.hpp"
+
 #include "plan.hpp"
 
 #include <stdexcept>
@@ -16,9 +18,9 @@
 
 namespace bvisor {
 
-class JsonError : public std::runtime_error {
+class JsonError : public Exception {
 public:
-    using std::runtime_error::runtime_error;
+    using Exception::Exception;
 };
 
 // One line, no trailing newline.

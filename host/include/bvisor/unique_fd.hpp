@@ -1,5 +1,7 @@
-// bvisor/unique_fd.hpp: an owned file descriptor, and the host library's error type.
+// bvisor/unique_fd.hpp: an owned file descriptor, and HostError (an OS step failed).
 #pragma once
+
+#include "error.hpp"
 
 #include <stdexcept>
 #include <string>
@@ -8,7 +10,7 @@
 namespace bvisor {
 
 // A host-side failure: what was being done, and the errno when there was one.
-class HostError : public std::runtime_error {
+class HostError : public Exception {
 public:
     HostError(const std::string& what, int err = 0);
     int error() const { return err_; }
