@@ -1,6 +1,7 @@
 // codec/checks.cpp: checks 3..8 of PROTOCOL.md section 6.4 (see checks.h).
 #include "checks.h"
 
+#include "blake3.h"
 #include "msgpack.h"
 #include "text.h"
 
@@ -249,6 +250,37 @@ bool check_plan(const Plan& plan, int control_fd, int plan_fd, Refusal* ret) {
     return check_table(plan, control_fd, plan_fd, ret) && check_primitives(plan, ret) &&
            check_scrub(plan, ret) && check_seccomp_request(plan, ret) &&
            check_confinement_pairing(plan, ret) && check_target(plan, ret);
+}
+
+bool verify_identity(Bytes frame, PlanStorage* storage, DecodedPlan* ret,
+                     RefusalReason* ret_reason, TextBuf& ret_detail) {
+    *ret_reason = RefusalReason::PlanInvalid;
+    auto refuse = [&](const char* prefix, const Status& st) {
+        ret_detail.append(prefix);
+        format_status(st, ret_detail);
+        return false;
+    };
+    if (frame.len > kMaxPlanBytes) {
+        Status st;
+        st.code = Error::PlanTooLarge;
+        return refuse("plan: ", st);
+    }
+    Bytes body;
+    Status st = open_frame(frame, &body);
+    if (!st.ok()) return refuse("frame: ", st);
+    st = decode_body(body, storage, ret);
+    if (!st.ok()) return refuse("body: ", st);
+    Digest bound = Blake3::hash(body.ptr + ret->lowering_offset, ret->lowering_len);
+    if (!digest_eq(bound, ret->plan.h_l)) {
+        *ret_reason = RefusalReason::IdentityMismatch;
+        ret_detail.append("h_l ")
+            .append_hex_bytes(ret->plan.h_l.bytes, kDigestBytes)
+            .append(" does not bind the lowering (BLAKE3 ")
+            .append_hex_bytes(bound.bytes, kDigestBytes)
+            .append(")");
+        return false;
+    }
+    return true;
 }
 
 } // namespace bvisor::codec

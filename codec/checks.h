@@ -41,6 +41,14 @@ PhaseResult confinement_result(const Schedule& s);
 // DuplicateSingletonRole{role} (aux), the first found in table order.
 Status validate_table(Span<Slot> slots);
 
+// Checks 1 and 2 (sections 4 and 7): the frame fits the cap and opens, the body decodes
+// canonically, and h_l binds the exact bytes of its lowering. On success *ret holds the
+// decoded plan (its strings point into `frame`). Otherwise *ret_detail gets the
+// refusal's words, the same for the launcher and `bvisor-plan verify`.
+class TextBuf;
+bool verify_identity(Bytes frame, PlanStorage* storage, DecodedPlan* ret,
+                     RefusalReason* ret_reason, TextBuf& ret_detail);
+
 // Checks 3..8 in order. True when the plan passes; otherwise *ret says why.
 bool check_plan(const Plan& plan, int control_fd, int plan_fd, Refusal* ret);
 

@@ -3,6 +3,7 @@
 // copies of its fds and signal handlers.
 #include "child.h"
 
+#include "sys/errno.h"
 #include "sys/fd.h"
 #include "sys/landlock.h"
 #include "sys/process.h"
@@ -14,8 +15,6 @@ namespace bvisor::launcher {
 namespace {
 
 constexpr int kExitChildFailed = 127;
-constexpr int kSigKill = 9, kSigStop = 19;
-constexpr long kEintr = -4;
 
 // Set by arm_child() before clone3; the child only reads it.
 const ChildPlan* g_window = nullptr;
@@ -110,11 +109,7 @@ long drop_capabilities(const ChildPlan& p) {
 long wait_for_maps(const ChildPlan& p) {
     (void)sys::sys_close(p.sync_write_fd);
     char byte;
-    long n;
-    do {
-        n = sys::sys_read(p.sync_read_fd, &byte, 1);
-    } while (n == kEintr);
-    return n;
+    return sys::retry_eintr([&] { return sys::sys_read(p.sync_read_fd, &byte, 1); });
 }
 
 } // namespace
@@ -156,7 +151,7 @@ void run_child(const ChildPlan& p) {
     //    the workload starts with an empty mask and default dispositions (D8).
     long r = install_window_signals(p);
     if (r < 0) fail(p, ChildStep::Signals, r);
-    r = sys::sys_prctl(PR_SET_PDEATHSIG, kSigKill);
+    r = sys::sys_prctl(PR_SET_PDEATHSIG, sys::kSigKill);
     if (r < 0) fail(p, ChildStep::Signals, r);
     if (sys::sys_getppid() != p.parent_pid)
         sys::sys_exit_group(kExitChildFailed); // it already died: nobody to report to
@@ -182,7 +177,7 @@ void run_child(const ChildPlan& p) {
         r = sys::sys_setsid();
         if (r < 0) fail(p, ChildStep::Session, r);
         if (p.test_stop_after_setsid)
-            (void)sys::sys_kill(static_cast<pid_t>(sys::sys_getpid()), kSigStop);
+            (void)sys::sys_kill(static_cast<pid_t>(sys::sys_getpid()), sys::kSigStop);
     }
     if (p.join_keyring) {
         r = sys::sys_keyctl(sys::kKeyctlJoinSessionKeyring, 0);

@@ -1,6 +1,7 @@
 // launcher/handles.cpp: see handles.h.
 #include "handles.h"
 
+#include "sys/errno.h"
 #include "sys/fd.h"
 #include "transcript.h"
 
@@ -64,7 +65,7 @@ bool check_handles(codec::Span<codec::Slot> slots, codec::TextBuf& detail) {
         if (r < 0) {
             slot_prefix(detail, s);
             detail.append("fd ").append_u64(s.slot_index);
-            if (r == -9) {
+            if (r == sys::kEbadf) {
                 detail.append(" is not open"); // EBADF (D3)
             } else {
                 detail.append(": fstat: ");

@@ -1,6 +1,7 @@
 // launcher/hardening.cpp: see hardening.h.
 #include "hardening.h"
 
+#include "sys/errno.h"
 #include "sys/process.h"
 #include "sys/seccomp.h"
 #include "transcript.h"
@@ -16,7 +17,9 @@ namespace {
 codec::BpfInsn g_filter[codec::kMaxHardeningInsns];
 struct sock_fprog g_fprog;
 
-constexpr long kEnosys = -38, kEperm = -1, kEacces = -13;
+using sys::kEacces;
+using sys::kEnosys;
+using sys::kEperm;
 
 // The highest capability number this kernel knows (PR_CAPBSET_READ says EINVAL past it).
 int last_capability() {
@@ -66,12 +69,12 @@ HardeningSetup prepare_hardening(const codec::Plan& plan, const codec::Schedule&
     h.filter_available = avail == 0;
     if (!h.filter_available && required) refuse_missing("a seccomp filter", avail);
     if (h.filter_available) {
-        h.filter.truncate_by_seccomp = landlock.truncate_by_seccomp && schedule.landlock > 0;
+        h.filter.truncate_by_seccomp = landlock.truncate_by_seccomp;
         size_t n = codec::compile_hardening_filter(h.filter, g_filter);
         g_fprog.len = static_cast<unsigned short>(n);
         g_fprog.filter = reinterpret_cast<struct sock_filter*>(g_filter);
         child.hardening_filter = &g_fprog;
-    } else if (landlock.truncate_by_seccomp && schedule.landlock > 0) {
+    } else if (landlock.truncate_by_seccomp) {
         // Without the filter, truncation would be unchecked below ABI 3: fail closed.
         Line detail;
         detail.append("Landlock ABI ").append_u64(static_cast<uint64_t>(landlock.abi));

@@ -7,12 +7,34 @@
 
 namespace bvisor::launcher {
 
-namespace {
-
-uint64_t handled_for_abi(long abi) {
-    if (abi >= 3) return sys::kLandlockAccessFsAbi3;
-    return abi == 2 ? sys::kLandlockAccessFsAbi2 : sys::kLandlockAccessFsAbi1;
+// What Landlock does on ABI N: the one place that answers it, walking down from the
+// newest ABI the launcher uses, each older ABI losing what it lacks (as the kernel's
+// samples/landlock/sandboxer.c does). Whatever else depends on the ABI is read from
+// here, including the truncation the hardening filter must close instead.
+LandlockCaps caps_for_abi(long abi) {
+    LandlockCaps c;
+    c.handled = sys::kLandlockAccessFsAbi3;
+    switch (abi) {
+    case 1: // no REFER: every cross-directory rename and link fails (stricter, never wider)
+        c.handled &= ~static_cast<uint64_t>(LANDLOCK_ACCESS_FS_REFER);
+        c.refer = false;
+        [[fallthrough]];
+    case 2: // no TRUNCATE: truncate(2) and O_TRUNC opens go to the hardening filter
+        c.handled &= ~sys::kLandlockAccessFsTruncate;
+        c.truncate_by_seccomp = true;
+        [[fallthrough]];
+    case 3:
+    case 4:
+    case 5: // no scopes
+        c.scopes = false;
+        break;
+    default: // 6 and newer: everything above (no network rights, no IOCTL_DEV: upstream parity)
+        break;
+    }
+    return c;
 }
+
+namespace {
 
 // What one root slot may do, before masking to the handled rights.
 uint64_t rights_of(const codec::Slot& s) {
@@ -97,15 +119,16 @@ LandlockSetup prepare_landlock(const codec::Plan& plan, const codec::Schedule& s
     // The errata query is separate from the ABI number; kernels without it say EINVAL.
     long errata = sys::sys_landlock_errata();
     ll.errata = errata > 0 ? static_cast<unsigned long>(errata) : 0;
-    ll.handled = handled_for_abi(ll.abi);
-    ll.truncate_by_seccomp = ll.abi < 3;
+    const LandlockCaps caps = caps_for_abi(ll.abi);
+    ll.handled = caps.handled;
+    ll.truncate_by_seccomp = caps.truncate_by_seccomp;
     {
         Line text;
         text.append("landlock abi=").append_u64(static_cast<uint64_t>(ll.abi));
         text.append(" errata=0x").append_hex(ll.errata);
         text.append(" handled=0x").append_hex(ll.handled);
         text.append(ll.truncate_by_seccomp ? " truncate=seccomp" : " truncate=landlock");
-        if (ll.abi < 2) text.append(" refer=denied");
+        if (!caps.refer) text.append(" refer=denied");
         g_transcript.note(text);
     }
     const codec::Target& t = plan.target;
@@ -117,7 +140,7 @@ LandlockSetup prepare_landlock(const codec::Plan& plan, const codec::Schedule& s
 
     uint64_t wanted = (t.allow_abstract_unix ? 0 : sys::kLandlockScopeAbstractUnixSocket) |
                       (t.allow_signals ? 0 : sys::kLandlockScopeSignal);
-    if (ll.abi >= sys::kLandlockAbiScopes) {
+    if (caps.scopes) {
         ll.scoped = wanted;
         Line text;
         text.append("landlock scopes=");

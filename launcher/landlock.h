@@ -25,6 +25,17 @@
 
 namespace bvisor::launcher {
 
+// What Landlock can do on one ABI (caps_for_abi).
+struct LandlockCaps {
+    uint64_t handled = 0;             // the filesystem rights it checks
+    bool truncate_by_seccomp = false; // below ABI 3: the hardening filter closes truncation
+    bool refer = true;                // ABI 2 on: cross-directory renames and links
+    bool scopes = true;               // ABI 6 on: signal and abstract unix scopes
+};
+LandlockCaps caps_for_abi(long abi);
+
+// What this launch's Landlock stage decided. All false/0 when no landlock entry is
+// scheduled (the stage does not run).
 struct LandlockSetup {
     long abi = 0;
     unsigned long errata = 0;

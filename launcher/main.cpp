@@ -14,7 +14,9 @@
 #include "handles.h"
 #include "hardening.h"
 #include "landlock.h"
+#include "seccomp.h"
 #include "supervise.h"
+#include "sys/errno.h"
 #include "sys/fd.h"
 #include "sys/process.h"
 #include "sys/sig.h"
@@ -24,7 +26,6 @@
 #include "codec/blake3.h"
 #include "codec/checks.h"
 #include "codec/plan.h"
-#include "codec/seccomp_bpf.h"
 
 #include <linux/sched.h>
 
@@ -35,9 +36,6 @@ using namespace bvisor::launcher;
 using codec::LauncherState;
 using codec::RefusalReason;
 
-constexpr int kSigPipe = 13;
-constexpr int kSigChld = 17;
-constexpr long kEintr = -4;
 
 // --- static storage: the launcher has no heap. All of it is zero-initialised .bss with
 // trivial destructors, so nothing registers an exit handler.
@@ -49,8 +47,6 @@ codec::PlanStorage g_storage;
 char g_exec_strings[codec::kMaxPlanBytes + 2 * codec::kMaxStrings];
 char* g_argv[codec::kMaxStrings + 1];
 char* g_envp[codec::kMaxStrings + 1];
-codec::BpfInsn g_filter[codec::kMaxSeccompInsns];
-struct sock_fprog g_fprog;
 launcher::ChildPlan g_child;
 // The child's stack when it shares our memory (CLONE_VM): run_child needs well under
 // 4 KiB; only the pages it touches become resident.
@@ -113,8 +109,8 @@ void fault_if_stdio(int fd, const char* what) {
 void open_transcript(Launch& l, char** envp) {
     // A host that closes its end must see exit 4, not a launcher killed by SIGPIPE; a
     // host that ignores SIGCHLD must not make the kernel reap our child for us.
-    (void)sys::sys_set_disposition(kSigPipe, sys::sig_ign());
-    (void)sys::sys_set_disposition(kSigChld, sys::kSigDfl);
+    (void)sys::sys_set_disposition(sys::kSigPipe, sys::sig_ign());
+    (void)sys::sys_set_disposition(sys::kSigChld, sys::kSigDfl);
     if (!parse_fd(find_env(envp, kEnvControlFd), &l.control_fd)) no_control_channel();
     if (!g_transcript.start(l.control_fd)) no_control_channel();
     fault_if_stdio(l.control_fd, "control channel");
@@ -129,7 +125,7 @@ size_t read_plan(int fd) {
     size_t len = 0;
     while (len < sizeof g_plan) {
         long n = sys::sys_read(fd, g_plan + len, sizeof g_plan - len);
-        if (n == kEintr) continue;
+        if (n == sys::kEintr) continue;
         if (n < 0) g_transcript.os_fault("read plan", n);
         if (n == 0) break;
         len += static_cast<size_t>(n);
@@ -138,30 +134,14 @@ size_t read_plan(int fd) {
 }
 
 // --- Stage 2, checks 1 and 2: the plan fits the cap, the frame is valid, the body
-// canonical, and h_l binds the exact bytes of the lowering.
+// canonical, and h_l binds the exact bytes of the lowering (codec::verify_identity).
 void verify_identity(Launch& l) {
     size_t plan_len = read_plan(l.plan_fd);
-    if (plan_len > codec::kMaxPlanBytes) {
-        codec::Status st;
-        st.code = codec::Error::PlanTooLarge;
-        refuse_status(RefusalReason::PlanInvalid, "plan: ", st);
-    }
-    codec::Bytes body;
-    codec::Status st = codec::open_frame(codec::Bytes{g_plan, plan_len}, &body);
-    if (!st.ok()) refuse_status(RefusalReason::PlanInvalid, "frame: ", st);
-    st = codec::decode_body(body, &g_storage, &l.decoded);
-    if (!st.ok()) refuse_status(RefusalReason::PlanInvalid, "body: ", st);
-    const codec::Plan& plan = l.plan();
-    codec::Digest bound =
-        codec::Blake3::hash(body.ptr + l.decoded.lowering_offset, l.decoded.lowering_len);
-    if (!codec::digest_eq(bound, plan.h_l)) {
-        Line detail;
-        detail.append("h_l ")
-            .append_hex_bytes(plan.h_l.bytes, 32)
-            .append(" does not bind the lowering (BLAKE3 ");
-        detail.append_hex_bytes(bound.bytes, 32).append(")");
-        g_transcript.refuse(RefusalReason::IdentityMismatch, detail);
-    }
+    Line detail;
+    RefusalReason reason;
+    if (!codec::verify_identity(codec::Bytes{g_plan, plan_len}, &g_storage, &l.decoded, &reason,
+                                detail))
+        g_transcript.refuse(reason, detail);
     g_transcript.state(LauncherState::IdentityVerified);
 }
 
@@ -190,12 +170,7 @@ void prepare_confinement(Launch& l) {
         g_child.ruleset_fd = l.landlock.ruleset_fd;
     }
     l.hardening = prepare_hardening(l.plan(), l.schedule, l.landlock, g_child);
-    if (l.schedule.seccomp > 0) {
-        size_t n = codec::compile_seccomp_denylist(l.target().seccomp.value, g_filter);
-        g_fprog.len = static_cast<unsigned short>(n);
-        g_fprog.filter = reinterpret_cast<struct sock_filter*>(g_filter);
-        g_child.seccomp = &g_fprog;
-    }
+    prepare_seccomp(l.plan(), l.schedule, g_child);
 }
 
 // Copies argv and envp out of the plan into NUL-terminated strings for execveat.
@@ -319,7 +294,7 @@ void prepare_child(Launch& l) {
 // a child exists: transcript failures no longer end us, and every exit reaps it.
 void spawn_child(Launch& l) {
     struct clone_args args = {};
-    args.exit_signal = kSigChld;
+    args.exit_signal = sys::kSigChld;
     if (!l.target().user_namespace) {
         // Without a rendezvous the child needs nothing from us until it has exec'd, so
         // it borrows our memory instead of copying it (as posix_spawn does): no page
@@ -365,7 +340,7 @@ void spawn_child(Launch& l) {
     if (r < 0) {
         // Without forwarding the launch would not be supervised as promised.
         int status;
-        (void)sys::sys_kill(l.child, 9);
+        (void)sys::sys_kill(l.child, sys::kSigKill);
         (void)reap(l.child, &status);
         g_transcript.os_fault("rt_sigaction (signal forwarding)", r);
     }
@@ -377,7 +352,7 @@ bool read_child_report(Launch& l, ChildReport* report) {
     while (got < sizeof *report) {
         long n = sys::sys_read(l.error_pipe[0], reinterpret_cast<char*>(report) + got,
                                sizeof *report - got);
-        if (n == kEintr) continue;
+        if (n == sys::kEintr) continue;
         if (n < 0) {
             int status;
             (void)reap(l.child, &status);
@@ -441,10 +416,7 @@ void rendezvous(Launch& l) {
         child_fault(l.child, detail, "user_namespace=map_write_failed fail_closed");
     }
     char go = 1;
-    long n;
-    do {
-        n = sys::sys_write(l.sync_pipe[1], &go, 1);
-    } while (n == kEintr);
+    long n = sys::retry_eintr([&] { return sys::sys_write(l.sync_pipe[1], &go, 1); });
     (void)sys::sys_close(l.sync_pipe[1]);
     if (n != 1) {
         // EPIPE: the child is gone already; what ended it is on the error pipe.
@@ -452,7 +424,7 @@ void rendezvous(Launch& l) {
         if (read_child_report(l, &report)) fault_child_report(l.child, report);
         int status;
         (void)reap(l.child, &status);
-        g_transcript.os_fault("write (userns release)", n < 0 ? n : -5);
+        g_transcript.os_fault("write (userns release)", n < 0 ? n : sys::kEio);
     }
 }
 

@@ -1,6 +1,7 @@
 // launcher/supervise.cpp: see supervise.h.
 #include "supervise.h"
 
+#include "sys/errno.h"
 #include "sys/fd.h"
 #include "sys/process.h"
 #include "transcript.h"
@@ -9,8 +10,8 @@ namespace bvisor::launcher {
 
 namespace {
 
-constexpr long kEintr = -4, kEchild = 10;
-constexpr int kSigKill = 9, kSigSegv = 11;
+using sys::kSigKill;
+using sys::kSigSegv;
 constexpr int kPrSetChildSubreaper = 36; // PR_SET_CHILD_SUBREAPER
 constexpr int kSurvivorRounds = 100000;  // the chase's bound: rounds in all,
 constexpr int kSurvivorPauses = 500;     // and 1 ms pauses when nothing was named
@@ -32,7 +33,7 @@ long write_file(const char* path, const char* text, size_t len) {
     long n = sys::sys_write(static_cast<int>(fd), text, len);
     (void)sys::sys_close(static_cast<int>(fd));
     if (n < 0) return n;
-    return n == static_cast<long>(len) ? 0 : -5; // EIO: the kernel took part of a map
+    return n == static_cast<long>(len) ? 0 : sys::kEio; // the kernel took part of a map
 }
 
 void proc_path(codec::TextBuf& p, pid_t child, const char* file) {
@@ -112,10 +113,8 @@ long write_id_maps(pid_t child, codec::TextBuf& detail) {
 
 long await_end(pid_t child, const char* window_comm, ChildEnd* ret) {
     sys::ChildSiginfo info{};
-    long r;
-    do {
-        r = sys::sys_waitid(child, &info, sys::kWExited | sys::kWNoWait);
-    } while (r == kEintr);
+    long r = sys::retry_eintr(
+        [&] { return sys::sys_waitid(child, &info, sys::kWExited | sys::kWNoWait); });
     // A zombie's pid stays ours until it is reaped: stop forwarding before that.
     g_forward_to = 0;
     if (r < 0) return r;
@@ -194,7 +193,7 @@ Survivors end_survivors(int children) {
             ++s.ended;
         }
         info = sys::ChildSiginfo{};
-        if (sys::sys_waitid_any(&info, sys::kWExited | sys::kWNoHang | sys::kWNoWait) == -kEchild)
+        if (sys::sys_waitid_any(&info, sys::kWExited | sys::kWNoHang | sys::kWNoWait) == sys::kEchild)
             return s; // nobody left
         // Still running: our children, so their pids stay ours until we reap them.
         int named = children >= 0 ? kill_listed(children) : 0;
@@ -211,10 +210,7 @@ Survivors end_survivors(int children) {
 }
 
 long reap(pid_t child, int* ret_status) {
-    long r;
-    do {
-        r = sys::sys_wait4(child, ret_status, 0);
-    } while (r == kEintr);
+    long r = sys::retry_eintr([&] { return sys::sys_wait4(child, ret_status, 0); });
     return r < 0 ? r : 0;
 }
 

@@ -1,6 +1,7 @@
 // launcher/transcript.cpp: see transcript.h.
 #include "transcript.h"
 
+#include "sys/errno.h"
 #include "sys/fd.h"
 #include "sys/process.h"
 
@@ -14,13 +15,12 @@ namespace {
 
 constexpr int kExitFault = 4;
 constexpr int kExitRefused = 3;
-constexpr long kEintr = -4;
 
 // Writes all of `len` bytes; false on any error (or a zero-length write).
 bool write_all(int fd, const char* p, size_t len) {
     while (len > 0) {
         long n = sys::sys_write(fd, p, len);
-        if (n == kEintr) continue;
+        if (n == sys::kEintr) continue;
         if (n <= 0) return false;
         p += n;
         len -= static_cast<size_t>(n);

@@ -286,25 +286,13 @@ DescriptorSlot decode_slot(std::span<const uint8_t> bytes) {
 }
 
 std::optional<Verdict> verify_frame(std::span<const uint8_t> f, int control_fd, int plan_fd) {
-    if (f.size() > codec::kMaxPlanBytes) {
-        codec::Status st;
-        st.code = codec::Error::PlanTooLarge;
-        st.aux = f.size();
-        return Verdict{RefusalReason::PlanInvalid, "frame: " + describe(st)};
-    }
-    codec::Bytes body;
-    codec::Status st = codec::open_frame(bytes_of(f), &body);
-    if (!st.ok()) return Verdict{RefusalReason::PlanInvalid, "frame: " + describe(st)};
     auto storage = std::make_unique<codec::PlanStorage>();
     codec::DecodedPlan d;
-    st = codec::decode_body(body, storage.get(), &d);
-    if (!st.ok()) return Verdict{RefusalReason::PlanInvalid, "body: " + describe(st)};
-    codec::Digest bound = codec::Blake3::hash(body.ptr + d.lowering_offset, d.lowering_len);
-    if (!codec::digest_eq(bound, d.plan.h_l)) {
-        return Verdict{RefusalReason::IdentityMismatch, "h_l " + to_hex(from_codec(d.plan.h_l)) +
-                                                            " does not bind the lowering (BLAKE3 " +
-                                                            to_hex(from_codec(bound)) + ")"};
-    }
+    codec::RefusalReason reason;
+    char buf[512];
+    codec::TextBuf detail(buf, sizeof buf);
+    if (!codec::verify_identity(bytes_of(f), storage.get(), &d, &reason, detail))
+        return Verdict{reason, detail.c_str()};
     codec::Refusal r;
     if (!codec::check_plan(d.plan, control_fd, plan_fd, &r)) return Verdict{r.reason, describe(r)};
     return std::nullopt;

@@ -29,7 +29,6 @@ constexpr uint64_t kLandlockAccessFsFile = LANDLOCK_ACCESS_FS_EXECUTE |
 // ABI 6 (Linux 6.12) scopes: IPC the domain may not reach outside itself.
 constexpr uint64_t kLandlockScopeAbstractUnixSocket = 1ULL << 0;
 constexpr uint64_t kLandlockScopeSignal = 1ULL << 1;
-constexpr long kLandlockAbiScopes = 6;
 
 // The ruleset attribute as of ABI 6. Passed with size 8 (handled_access_fs only) when
 // nothing is scoped, so that every ABI accepts it; with size 24 otherwise.
