@@ -1,4 +1,4 @@
-// codec/checks.cpp: checks 3..8 of PROTOCOL.md section 6.4 (see checks.h).
+// codec/checks.cpp: checks 3..8 of PROTOCOL.md section 7 (see checks.h).
 #include "checks.h"
 
 #include "msgpack.h"
@@ -31,7 +31,8 @@ const char* required_kinds(Role r, Kind k) {
     switch (r) {
     case Role::ReadRoot:
     case Role::WriteRoot:
-        // Single-file roots are an extension (section 11); upstream refuses them here.
+        // Single-file roots are an extension (PROTOCOL.md section 11.1); upstream refuses
+        // them here.
         return (k == Kind::Directory || k == Kind::Regular || k == Kind::CharDevice)
                    ? nullptr
                    : "Directory, Regular or CharDevice";

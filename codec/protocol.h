@@ -1,4 +1,4 @@
-// codec/protocol.h: the protocol's vocabulary and pure rules (PROTOCOL.md Appendix A).
+// codec/protocol.h: the protocol's vocabulary (PROTOCOL.md sections 3, 5 and 9).
 //
 // Enums with their wire/transcript names, the launcher state machine, phase honesty,
 // confinement-installed and ready-to-exec, and the lowering primitives. Pure
@@ -22,7 +22,7 @@ enum class Role : uint8_t {
     Count
 };
 
-// CharDevice is a bvisor extension (docs/PROTOCOL.md section 11): upstream cannot decode
+// CharDevice is a bvisor extension (docs/PROTOCOL.md section 11.1): upstream cannot decode
 // it, so a plan that declares one is refused there, never widened.
 enum class Kind : uint8_t { Directory, Regular, Socket, Pipe, CharDevice, Count };
 
@@ -57,7 +57,7 @@ enum class SetupPhase : uint8_t { Identity, Visibility, AmbientAuthority, Confin
 
 enum class OutcomeClass : uint8_t { Completed, Unsupported, SupervisorFault, Count };
 
-// Hardening is a bvisor extension (docs/PROTOCOL.md section 11): the hardening defaults
+// Hardening is a bvisor extension (docs/PROTOCOL.md section 11.2): the hardening defaults
 // are required in full. Upstream refuses the unknown entry (check 4).
 enum class Primitive : uint8_t { Scrub, Landlock, Seccomp, Exec, Hardening, Count };
 

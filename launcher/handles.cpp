@@ -65,7 +65,7 @@ bool check_handles(codec::Span<codec::Slot> slots, codec::TextBuf& detail) {
             slot_prefix(detail, s);
             detail.append("fd ").append_u64(s.slot_index);
             if (r == -9) {
-                detail.append(" is not open"); // EBADF (D3)
+                detail.append(" is not open"); // EBADF (PROTOCOL.md section 10)
             } else {
                 detail.append(": fstat: ");
                 append_os_error(detail, r);
