@@ -42,9 +42,13 @@ const char* required_kinds(Role r, Kind k) {
         return k == Kind::Regular ? nullptr : "Regular";
     case Role::ControlChannel:
         return (k == Kind::Socket || k == Kind::Pipe) ? nullptr : "Socket or Pipe";
-    default:
+    case Role::Stdin:
+    case Role::Stdout:
+    case Role::Stderr:
+    case Role::Count:
         return nullptr;
     }
+    return nullptr; // not a Role: the decoder never makes one
 }
 
 bool has_byte(Str s, char c) {

@@ -102,9 +102,20 @@ bool outcome_class(LauncherState terminal, OutcomeClass* ret) {
     case LauncherState::SetupFaulted:
         *ret = OutcomeClass::SupervisorFault;
         return true;
-    default:
+    case LauncherState::LauncherStarted:
+    case LauncherState::IdentityVerified:
+    case LauncherState::PlanVerified:
+    case LauncherState::HandlesVerified:
+    case LauncherState::ChildCreated:
+    case LauncherState::IdentityPhaseResolved:
+    case LauncherState::VisibilityPhaseResolved:
+    case LauncherState::AmbientAuthorityPhaseResolved:
+    case LauncherState::ConfinementPhaseResolved:
+    case LauncherState::ReadyToExec:
+    case LauncherState::Count:
         return false;
     }
+    return false; // not a LauncherState at all
 }
 
 bool confinement_installed(size_t n_scheduled, PhaseResult result) {

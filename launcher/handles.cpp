@@ -41,9 +41,10 @@ bool kind_matches(codec::Kind kind, unsigned mode) {
         return S_ISFIFO(mode);
     case codec::Kind::CharDevice:
         return S_ISCHR(mode); // never a block device: no kind matches one
-    default:
+    case codec::Kind::Count:
         return false;
     }
+    return false; // not a Kind: the decoder never makes one
 }
 
 void slot_prefix(codec::TextBuf& detail, const codec::Slot& s) {
