@@ -601,7 +601,9 @@ def checks_and_tasks(n, s, launchers, variant_targets, fuzz_bins, shipped):
     man = MAN
     lint_stamp = BUILD + "/lint.stamp"
     all_sources = sorted(set(f for d in SOURCE_DIRS for ext in (".cpp", ".h", ".hpp") for f in listdir(d, ext)))
-    n.build(lint_stamp, "lint", implicit=["toolchain/lint.sh", ".clang-format"] + all_sources)
+    # lint also follows the references in the docs (section numbers, D-codes, .md files).
+    docs = listdir("docs", ".md") + ["README.md", "tests/vectors/README.md"]
+    n.build(lint_stamp, "lint", implicit=["toolchain/lint.sh", ".clang-format"] + all_sources + docs)
     n.build("lint", "phony", lint_stamp)
     release_targets = variant_targets.get("release", [])
     asan_targets = variant_targets.get("asan", [])

@@ -1,4 +1,4 @@
-// codec/checks.cpp: checks 3..8 of PROTOCOL.md section 6.4 (see checks.h).
+// codec/checks.cpp: checks 3..8 of PROTOCOL.md section 7 (see checks.h).
 #include "checks.h"
 
 #include "blake3.h"
@@ -32,7 +32,8 @@ const char* required_kinds(Role r, Kind k) {
     switch (r) {
     case Role::ReadRoot:
     case Role::WriteRoot:
-        // Single-file roots are an extension (section 11); upstream refuses them here.
+        // Single-file roots are an extension (PROTOCOL.md section 11.1); upstream refuses
+        // them here.
         return (k == Kind::Directory || k == Kind::Regular || k == Kind::CharDevice)
                    ? nullptr
                    : "Directory, Regular or CharDevice";
@@ -42,9 +43,13 @@ const char* required_kinds(Role r, Kind k) {
         return k == Kind::Regular ? nullptr : "Regular";
     case Role::ControlChannel:
         return (k == Kind::Socket || k == Kind::Pipe) ? nullptr : "Socket or Pipe";
-    default:
+    case Role::Stdin:
+    case Role::Stdout:
+    case Role::Stderr:
+    case Role::Count:
         return nullptr;
     }
+    return nullptr; // not a Role: the decoder never makes one
 }
 
 bool has_byte(Str s, char c) {

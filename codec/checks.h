@@ -1,5 +1,5 @@
 // codec/checks.h: what a wire-valid plan must mean before anything is launched
-// (PROTOCOL.md section 6.4, checks 3..8), shared by the launcher and
+// (PROTOCOL.md section 7, checks 3..8), shared by the launcher and
 // `bvisor-plan verify` so both refuse the same plans with the same words.
 //
 // Pure: no fds are touched here (check 9 onwards are the launcher's). The control and
@@ -29,15 +29,16 @@ struct Schedule {
     uint32_t hardening = 0; // linux.hardening.require.v1 (extension)
     uint32_t confinement() const { return landlock + seccomp + hardening; }
     // The hardening defaults apply to every plan that confines; an unconfined plan keeps
-    // upstream's behaviour (docs/PROTOCOL.md section 11).
+    // upstream's behaviour (docs/PROTOCOL.md section 11.2).
     bool hardened() const { return confinement() > 0; }
 };
 Schedule summarize(Span<LoweringEntry> lowering);
 
-// Confinement is NotRequired iff nothing confines, else Applied (section 4).
+// Confinement is NotRequired iff nothing confines, else Applied (PROTOCOL.md sections 5
+// and 9: the confining entries, and the `# confinement=` note).
 PhaseResult confinement_result(const Schedule& s);
 
-// Appendix A table validation: DuplicateSlotIndex{slot_index} or
+// The table part of check 3: DuplicateSlotIndex{slot_index} or
 // DuplicateSingletonRole{role} (aux), the first found in table order.
 Status validate_table(Span<Slot> slots);
 

@@ -224,7 +224,39 @@ void format_status(const Status& st, TextBuf& out) {
         out.append(msgpack_type_name(st.lead));
         said_subject = true;
         break;
-    default:
+    // No facts of their own: the sentence, then subject and expected below.
+    case Error::Ok:
+    case Error::BadMagic:
+    case Error::DigestMismatch:
+    case Error::BodyTooLarge:
+    case Error::Truncated:
+    case Error::TrailingBytes:
+    case Error::NonCanonicalHeader:
+    case Error::InvalidUtf8:
+    case Error::NilOptional:
+    case Error::DepthExceeded:
+    case Error::UnknownKey:
+    case Error::DuplicateKey:
+    case Error::BufferTooSmall:
+    case Error::NoExecEntry:
+    case Error::NoScrubEntry:
+    case Error::SeccompWithoutRequest:
+    case Error::SeccompDeniesNothing:
+    case Error::SeccompRequestWithoutEntry:
+    case Error::RootsWithoutLandlock:
+    case Error::LandlockWithoutRoots:
+    case Error::EmptyArgv:
+    case Error::NulInArgv:
+    case Error::NulInEnv:
+    case Error::BadEnvName:
+    case Error::NetnsWithoutUserns:
+    case Error::EmptyCapabilities:
+    case Error::CapabilityOrder:
+    case Error::LandlockMinAbiTooLow:
+    case Error::RelaxationWithoutLandlock:
+    case Error::CapabilitiesWithoutConfinement:
+    case Error::LandlockMinAbiWithoutLandlock:
+    case Error::Count:
         break;
     }
     if (!said_subject) {

@@ -15,7 +15,7 @@ namespace bvisor::codec {
 enum class Error : uint8_t {
     Ok = 0,
 
-    // --- the envelope (PROTOCOL.md section 1), in the order the reader checks them
+    // --- the frame (PROTOCOL.md section 2), in the order the reader checks them
     FrameTruncated,     // shorter than the 46-byte header
     BadMagic,           // bytes 0..8 are not "BVZLNCH1"
     UnsupportedVersion, // version field is not 1 (aux = found)
@@ -24,7 +24,7 @@ enum class Error : uint8_t {
     BodyTooLarge,       // writer: a body over u32 max cannot be framed
     PlanTooLarge,       // a plan over the 4 MiB cap (aux = cap)
 
-    // --- MessagePack form (PROTOCOL.md section 2, D1 strict canonical decoding)
+    // --- MessagePack form (PROTOCOL.md section 3: decoding is strictly canonical)
     Truncated,          // the body ends inside a value
     TrailingBytes,      // bytes after the body's top-level value
     WrongType,          // a value of the wrong MessagePack type (lead = found byte)
@@ -43,7 +43,7 @@ enum class Error : uint8_t {
     KeyOrder,       // fields not in declaration order
     UnknownVariant, // an enum string that is not a variant name
 
-    // --- limits (D6)
+    // --- limits (PROTOCOL.md section 3)
     TooManySlots,   // descriptor_table over kMaxSlots (aux = count)
     TooManyEntries, // lowering over kMaxLoweringEntries (aux = count)
     TooManyStrings, // argv + envp over kMaxStrings (aux = count)
@@ -52,7 +52,7 @@ enum class Error : uint8_t {
     // --- writer
     BufferTooSmall, // the caller's buffer is smaller than the encoding
 
-    // --- plan meaning, PROTOCOL.md section 6.4 checks 3..8
+    // --- plan meaning, PROTOCOL.md section 7 checks 3..8
     DuplicateSlotIndex,         // check 3 (aux = slot_index)
     DuplicateSingletonRole,     // check 3 (aux = role)
     SlotIndexTooLarge,          // check 3: above 2147483647 (aux = slot_index)
@@ -66,13 +66,13 @@ enum class Error : uint8_t {
     SeccompWithoutRequest,      // check 6: seccomp entry, target.seccomp absent
     SeccompDeniesNothing,       // check 6: target.seccomp denies nothing
     SeccompRequestWithoutEntry, // check 7
-    RootsWithoutLandlock,       // check 7 (D13)
-    LandlockWithoutRoots,       // check 7 (D13)
+    RootsWithoutLandlock,       // check 7
+    LandlockWithoutRoots,       // check 7
     EmptyArgv,                  // check 8
     NulInArgv,                  // check 8 (index = argv position)
     NulInEnv,                   // check 8 (index = envp position)
     BadEnvName,                 // check 8: empty, or contains '=' (index = envp position)
-    NetnsWithoutUserns,         // check 8 (D2)
+    NetnsWithoutUserns,         // check 8
     NoTargetExeSlot,            // check 8: exe_slot names no TargetExe slot (aux = exe_slot)
 
     // --- bvisor extensions (docs/PROTOCOL.md section 11)

@@ -1,5 +1,5 @@
 // codec/msgpack.h: canonical MessagePack, the subset the plan uses (PROTOCOL.md
-// section 2): unsigned integers, bools, UTF-8 strings, arrays, maps.
+// section 3): unsigned integers, bools, UTF-8 strings, arrays, maps.
 //
 // Writer: every value in its smallest form, exactly as rmp_serde writes it. It writes
 // into a caller's buffer, or only counts (size first, then write), or feeds a BLAKE3
@@ -19,7 +19,7 @@ namespace bvisor::codec {
 class Blake3;
 
 constexpr uint32_t kMaxDepth = 8;            // the schema nests 4 deep
-constexpr uint32_t kMaxStringBytes = 131072; // D6: each argv / envp string
+constexpr uint32_t kMaxStringBytes = 131072; // PROTOCOL.md section 3: each argv / envp string
 
 class Writer {
 public:

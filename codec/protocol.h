@@ -1,9 +1,9 @@
-// codec/protocol.h: the protocol's vocabulary and pure rules (PROTOCOL.md Appendix A).
+// codec/protocol.h: the protocol's vocabulary (PROTOCOL.md sections 3, 5 and 9).
 //
-// Enums with their wire/transcript names, the launcher state machine, phase honesty,
-// confinement-installed and ready-to-exec, and the lowering primitives. Pure
-// functions only: no I/O. The launcher and the host both use these, so the two sides
-// can never disagree about a name or a rule.
+// Enums with their wire/transcript names, which states end a launch and what each end
+// means, confinement-installed, and the lowering primitives. Pure functions only: no
+// I/O. The launcher and the host both use these, so the two sides can never disagree
+// about a name or a rule.
 #pragma once
 
 #include "base.h"
@@ -22,7 +22,7 @@ enum class Role : uint8_t {
     Count
 };
 
-// CharDevice is a bvisor extension (docs/PROTOCOL.md section 11): upstream cannot decode
+// CharDevice is a bvisor extension (docs/PROTOCOL.md section 11.1): upstream cannot decode
 // it, so a plan that declares one is refused there, never widened.
 enum class Kind : uint8_t { Directory, Regular, Socket, Pipe, CharDevice, Count };
 
@@ -53,11 +53,9 @@ enum class RefusalReason : uint8_t {
 
 enum class PhaseResult : uint8_t { Applied, NotRequired, Refused, Faulted, Count };
 
-enum class SetupPhase : uint8_t { Identity, Visibility, AmbientAuthority, Confinement, Count };
-
 enum class OutcomeClass : uint8_t { Completed, Unsupported, SupervisorFault, Count };
 
-// Hardening is a bvisor extension (docs/PROTOCOL.md section 11): the hardening defaults
+// Hardening is a bvisor extension (docs/PROTOCOL.md section 11.2): the hardening defaults
 // are required in full. Upstream refuses the unknown entry (check 4).
 enum class Primitive : uint8_t { Scrub, Landlock, Seccomp, Exec, Hardening, Count };
 
@@ -67,8 +65,6 @@ const char* kind_name(Kind k);
 const char* state_name(LauncherState s);
 const char* refusal_name(RefusalReason r);
 const char* phase_result_name(PhaseResult r);
-const char* setup_phase_name(SetupPhase p);
-const char* outcome_name(OutcomeClass o);
 
 // Name -> value; false when `name` is no variant (exact, case-sensitive match).
 bool role_from_name(Str name, Role* ret);
@@ -91,27 +87,13 @@ uint8_t primitive_phase_code(Primitive p);
 // The primitive an (id, phase_code) pair names; false for anything else.
 bool primitive_of(Str id, uint8_t phase_code, Primitive* ret);
 
-// --- the state machine
+// --- how a launch ends
+// ExecSucceeded, SetupRefused and SetupFaulted: the states that end a launch
+// (PROTOCOL.md section 9).
 bool is_terminal(LauncherState s);
-// Terminals absorb (nothing leaves one, no self-loop); SetupRefused and SetupFaulted
-// are reachable from every non-terminal; ExecSucceeded only from ReadyToExec;
-// otherwise only one step forward.
-bool is_valid_transition(LauncherState from, LauncherState to);
-bool can_exec(LauncherState s);
 // The outcome a terminal means; false for a non-terminal.
 bool outcome_class(LauncherState terminal, OutcomeClass* ret);
-LauncherState resolved_state(SetupPhase p);
-
-// --- phase honesty
-struct LoweringEntry;
-bool lowering_entry_eq(const LoweringEntry& a, const LoweringEntry& b);
-// NotRequired <=> both empty; Applied <=> scheduled non-empty and observed equal entry
-// by entry (all five fields, same order); Refused and Faulted are always consistent.
-bool phase_resolution_consistent(Span<LoweringEntry> scheduled, Span<LoweringEntry> observed,
-                                 PhaseResult result);
+// What `# confinement=... installed=` says: something was scheduled and it was applied.
 bool confinement_installed(size_t n_scheduled, PhaseResult result);
-// phases[] is indexed by SetupPhase.
-bool ready_to_exec(bool child_created, const PhaseResult phases[4], const Digest& observed,
-                   const Digest& h_l);
 
 } // namespace bvisor::codec

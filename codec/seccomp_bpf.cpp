@@ -13,7 +13,7 @@ size_t seccomp_denied_syscalls(SeccompRequest req, uint32_t out[kMaxDeniedSyscal
         out[n++] = kNrVfork;
     }
     if (req.deny_inet_sockets) {
-        // io_uring can create sockets (IORING_OP_SOCKET) without socket(2): D13.
+        // io_uring can create sockets (IORING_OP_SOCKET) without socket(2): PROTOCOL.md section 8.
         out[n++] = kNrIoUringSetup;
         out[n++] = kNrIoUringEnter;
         out[n++] = kNrIoUringRegister;
@@ -39,7 +39,8 @@ void emit_prologue(Emitter& emit) {
     emit(kBpfJeqK, 1, 0, kAuditArchX86_64);
     emit(kBpfRetK, 0, 0, kSeccompRetKillProcess);
     emit(kBpfLdWAbs, 0, 0, kSeccompDataNr);
-    // x32 numbers have bit 30 set; anything that high is not a native x86-64 call (D9).
+    // x32 numbers have bit 30 set; anything that high is not a native x86-64 call (killed:
+    // PROTOCOL.md section 8).
     emit(kBpfJgeK, 0, 1, kX32SyscallBit);
     emit(kBpfRetK, 0, 0, kSeccompRetKillProcess);
 }

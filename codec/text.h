@@ -3,7 +3,7 @@
 //
 // Appends never overflow: text past the capacity is dropped and `truncated()` says so.
 // `append_plan_text` is the one way plan-derived text reaches a line: bytes < 0x20 and
-// 0x7f become \xNN and the result is cut at 200 bytes (PROTOCOL.md section 6.1), so a
+// 0x7f become \xNN and the result is cut at 200 bytes (PROTOCOL.md section 9), so a
 // plan can never forge a transcript line.
 #pragma once
 

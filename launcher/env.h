@@ -1,5 +1,5 @@
 // launcher/env.h: the four environment variables of the process contract
-// (PROTOCOL.md section 5).
+// (PROTOCOL.md section 6).
 #pragma once
 
 namespace bvisor::launcher {

@@ -42,9 +42,10 @@ bool kind_matches(codec::Kind kind, unsigned mode) {
         return S_ISFIFO(mode);
     case codec::Kind::CharDevice:
         return S_ISCHR(mode); // never a block device: no kind matches one
-    default:
+    case codec::Kind::Count:
         return false;
     }
+    return false; // not a Kind: the decoder never makes one
 }
 
 void slot_prefix(codec::TextBuf& detail, const codec::Slot& s) {
@@ -66,7 +67,7 @@ bool check_handles(codec::Span<codec::Slot> slots, codec::TextBuf& detail) {
             slot_prefix(detail, s);
             detail.append("fd ").append_u64(s.slot_index);
             if (r == sys::kEbadf) {
-                detail.append(" is not open"); // EBADF (D3)
+                detail.append(" is not open"); // PROTOCOL.md section 10
             } else {
                 detail.append(": fstat: ");
                 append_os_error(detail, r);

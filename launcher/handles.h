@@ -1,4 +1,4 @@
-// launcher/handles.h: check 9 of PROTOCOL.md section 6.4. Every declared slot must be
+// launcher/handles.h: check 9 of PROTOCOL.md section 7. Every declared slot must be
 // an open fd whose type (fstat) matches its declared kind, and whose access mode
 // matches its declared writability for Directory, Regular and CharDevice slots.
 #pragma once

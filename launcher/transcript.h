@@ -1,4 +1,4 @@
-// launcher/transcript.h: the control-channel transcript (PROTOCOL.md section 6).
+// launcher/transcript.h: the control-channel transcript (PROTOCOL.md section 9).
 //
 // One write per line, written as it happens. Before clone3 a failed write ends the
 // launcher with exit 4 and no child (there is nobody to report to, and nothing has

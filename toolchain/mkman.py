@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""toolchain/mkman.py SRC.md OUT: turns the man page source (a small markdown subset:
+"""toolchain/mkman.py SOURCE VERSION OUT: turns the man page source (a small markdown subset:
 `# name(section) -- summary`, `## SECTION`, paragraphs, `* term:` definition lists with
 indented bodies, 4-space indented examples, `code` and *emphasis*) into troff (man(7)).
 Deterministic: no date is written (the .TH date field is the version)."""
@@ -66,7 +66,7 @@ def convert(src, version):
 
 def main():
     if len(sys.argv) != 4:
-        raise SystemExit("usage: mkman.py SRC.md VERSION OUT")
+        raise SystemExit("usage: mkman.py SOURCE VERSION OUT")
     with open(sys.argv[1]) as f:
         text = convert(f.read(), sys.argv[2])
     with open(sys.argv[3], "w") as f:

@@ -30,7 +30,7 @@ constexpr const char* kUsage =
     "         --fix-hl, which sets it to BLAKE3 of the canonical lowering.\n"
     "decode   a frame (or with --body, a bare body) to one line of JSON.\n"
     "verify   exit 0 iff the frame is valid, h_l binds the lowering, and the plan\n"
-    "         passes the launcher's checks 1-8 (PROTOCOL.md section 6.4); otherwise\n"
+    "         passes the launcher's checks 1-8 (PROTOCOL.md section 7); otherwise\n"
     "         exit 1 with the refusal the launcher would give.\n"
     "\n"
     "Exit status: 0 ok, 1 invalid input, 2 usage error.\n";

@@ -60,7 +60,7 @@ constexpr int kPAll = 0, kPPid = 1;  // P_ALL, P_PID
 constexpr int kWNoHang = 1;          // WNOHANG
 constexpr int kWExited = 4;          // WEXITED
 constexpr int kWNoWait = 0x01000000; // WNOWAIT
-constexpr int kCldExited = 1, kCldKilled = 2, kCldDumped = 3;
+constexpr int kCldExited = 1, kCldDumped = 3;
 
 // waitid(P_PID, pid, info, options): with WNOWAIT the child stays a zombie (its pid
 // cannot be reused) until it is reaped with wait4.

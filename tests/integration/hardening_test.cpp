@@ -1,4 +1,4 @@
-// The hardening defaults (docs/PROTOCOL.md section 11, docs/SECURITY.md): each escape
+// The hardening defaults (docs/PROTOCOL.md section 11.2, docs/SECURITY.md): each escape
 // that lives around Landlock, tried for real, as root and as uid 65534, with its
 // control. The verdict is ground truth: the shell's next input line and a marker file
 // for terminal injection; the disk (a device node, an xattr, a mode) for capabilities;

@@ -1,4 +1,4 @@
-// Landlock ABI 1 and 2 give the same guarantee (docs/PROTOCOL.md section 11): the
+// Landlock ABI 1 and 2 give the same guarantee (docs/PROTOCOL.md section 10): the
 // handled rights are what the kernel knows, truncate(2) is closed by the hardening
 // filter below ABI 3, cross-directory renames are refused (EXDEV) on ABI 1, and the
 // transcript says how. On this machine's kernel the older ABIs are simulated by

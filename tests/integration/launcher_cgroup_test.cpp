@@ -95,7 +95,7 @@ TEST_CASE("cgroup: an open directory that is not a cgroup is a fault; nothing ru
     CHECK_FALSE(file_exists(marker));
 }
 
-TEST_CASE("cgroup: a declared cgroup fd that is not open is HandleMismatch (D3)",
+TEST_CASE("cgroup: a declared cgroup fd that is not open is HandleMismatch (check 9)",
           "[launcher][cgroup]") {
     TempDir dir("cgfd");
     std::string marker = dir / "ran";

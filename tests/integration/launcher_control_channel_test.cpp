@@ -1,4 +1,4 @@
-// The launcher's control-channel contract (PROTOCOL.md section 5): without a usable
+// The launcher's control-channel contract (PROTOCOL.md section 6): without a usable
 // BVISOR_CONTROL_FD it writes exactly one line to stderr and exits 4, and nothing
 // else ever reaches its stdout or stderr.
 #include "../support/env.hpp"

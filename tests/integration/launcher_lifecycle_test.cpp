@@ -1,6 +1,6 @@
 // The workload's life under the launcher: its exit status and signals in the
-// transcript (D7), the signal contract (D8), child failures named by step (D11, via
-// the launcher's own error pipe, D12), and fail-closed without Landlock.
+// transcript, the signal contract (PROTOCOL.md section 8), child failures named by step
+// (section 9, via the launcher's own error pipe), and fail-closed without Landlock.
 #include "../support/kernel.hpp"
 #include "../support/launch.hpp"
 
@@ -69,7 +69,7 @@ int odd_signal_state(void*) {
 
 } // namespace
 
-TEST_CASE("the workload's exit status is noted; the launcher still exits 0 (D7)",
+TEST_CASE("the workload's exit status is noted; the launcher still exits 0",
           "[launcher][lifecycle]") {
     Who who = BOTH_IDENTITIES;
     INFO(who.name());
@@ -94,7 +94,7 @@ TEST_CASE("a workload killed by a signal is noted with the signal", "[launcher][
     CHECK(o.launcher.code == 0);
 }
 
-TEST_CASE("termination signals sent to the launcher are forwarded to the workload (D8)",
+TEST_CASE("termination signals sent to the launcher are forwarded to the workload",
           "[launcher][lifecycle]") {
     // The workload is `sleep` itself (a shell would outlive SIGINT and leave its own
     // child holding the output pipes).
@@ -130,7 +130,7 @@ TEST_CASE("the workload dies with the launcher (PDEATHSIG)", "[launcher][lifecyc
     CHECK(o.launcher.signal == SIGKILL);
 }
 
-TEST_CASE("the workload starts with an empty signal mask and default dispositions (D8)",
+TEST_CASE("the workload starts with an empty signal mask and default dispositions",
           "[launcher][lifecycle]") {
     LaunchOptions opts;
     opts.pre_exec = odd_signal_state;
@@ -208,7 +208,7 @@ TEST_CASE("a control channel closed before the first line: exit 4 and the stderr
     CHECK(text == "bvisor-linux-launcher: no usable control channel fd\n");
 }
 
-TEST_CASE("a child failure names its step and errno, via the launcher's own pipe (D11, D12)",
+TEST_CASE("a child failure names its step and errno, via the launcher's own pipe",
           "[launcher][lifecycle]") {
     TempDir dir("noexec");
     std::string prog = dir / "not-executable";

@@ -1,4 +1,4 @@
-// User and network namespaces (PROTOCOL.md section 7 step 8; upstream
+// User and network namespaces (PROTOCOL.md section 8; upstream
 // userns_rendezvous_linux.rs and network_deny_all_linux.rs), as root and as uid
 // 65534. As root the uid alone proves nothing, so the proof is /proc/self/uid_map:
 // `0 <euid> 1` inside a new user namespace, `0 0 4294967295` outside.
@@ -148,7 +148,7 @@ TEST_CASE("userns: the production launcher ignores the test hook", "[launcher][u
     }
 }
 
-TEST_CASE("netns without userns is refused (D2)", "[launcher][netns]") {
+TEST_CASE("netns without userns is refused (check 8)", "[launcher][netns]") {
     TempDir dir("netnouser");
     std::string marker = dir / "ran";
     PreparedLaunch p = shell("touch " + marker).network_namespace().build();

@@ -1,4 +1,4 @@
-// The happy path and every refusal of PROTOCOL.md section 6.4 through the real
+// The happy path and every refusal of PROTOCOL.md section 7 through the real
 // launcher (upstream launcher_skeleton_linux.rs and more). A refused launch never
 // creates a child: no ChildCreated, and a marker file the workload would have written
 // never appears.
@@ -93,8 +93,6 @@ TEST_CASE("happy path: /bin/true runs, states in order, a distinct child, exit 0
                                    S::ReadyToExec,
                                    S::ExecSucceeded};
         CHECK(o.states == expected);
-        for (size_t i = 0; i + 1 < o.states.size(); ++i)
-            CHECK(codec::is_valid_transition(o.states[i], o.states[i + 1]));
         REQUIRE(o.child_pid.has_value());
         CHECK(*o.child_pid > 0);
         CHECK(*o.child_pid != launcher_pid);
@@ -186,7 +184,8 @@ TEST_CASE("refused: a directory where a Regular exe is declared (HandleMismatch)
     CHECK_FALSE(o.has_state(S::HandlesVerified));
 }
 
-TEST_CASE("refused: a declared fd that is not open (HandleMismatch, D3)", "[launcher][refusal]") {
+TEST_CASE("refused: a declared fd that is not open (HandleMismatch, check 9)",
+          "[launcher][refusal]") {
     Marked m;
     Observation o = refused_five_times(
         [&] {
@@ -298,7 +297,7 @@ TEST_CASE("refused: a duplicate slot and other table errors (PlanInvalid)", "[la
     }
 }
 
-TEST_CASE("refused: bad targets (PlanInvalid, D2)", "[launcher][refusal]") {
+TEST_CASE("refused: bad targets (PlanInvalid, check 8)", "[launcher][refusal]") {
     Marked m;
     for (int variant = 0; variant < 5; ++variant) {
         PreparedLaunch p = m.plan();
@@ -326,7 +325,7 @@ TEST_CASE("refused: bad targets (PlanInvalid, D2)", "[launcher][refusal]") {
     }
 }
 
-TEST_CASE("refused: a plan over the 4 MiB cap (D6)", "[launcher][refusal]") {
+TEST_CASE("refused: a plan over the 4 MiB cap (check 1)", "[launcher][refusal]") {
     Marked m;
     PreparedLaunch p = m.plan();
     p.body.target.argv.resize(40, std::string(120000, 'a')); // ~4.8 MB
@@ -336,7 +335,7 @@ TEST_CASE("refused: a plan over the 4 MiB cap (D6)", "[launcher][refusal]") {
     CHECK_THAT(o.detail, ContainsSubstring("4194304"));
 }
 
-TEST_CASE("refused: too many strings, or one too long, for the D6 limits (PlanInvalid)",
+TEST_CASE("refused: too many strings, or one too long, for the limits (PlanInvalid, check 8)",
           "[launcher][refusal]") {
     Marked m;
     {

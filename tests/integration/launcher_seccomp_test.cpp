@@ -84,7 +84,7 @@ TEST_CASE("deny_inet_sockets: socket() fails with EPERM for AF_INET and AF_UNIX"
     }
 }
 
-TEST_CASE("deny_inet_sockets also denies io_uring (D13)", "[launcher][seccomp]") {
+TEST_CASE("deny_inet_sockets also denies io_uring (PROTOCOL.md section 8)", "[launcher][seccomp]") {
     BVISOR_REQUIRE_KERNEL_FEATURE(seccomp_available(), "seccomp filters unavailable");
     Observation o = launch(probe({"io_uring"}).seccomp(SeccompRequest{false, true}).build());
     CHECK(o.out == "io_uring_setup=EPERM (Operation not permitted)\n");
@@ -94,7 +94,8 @@ TEST_CASE("deny_inet_sockets also denies io_uring (D13)", "[launcher][seccomp]")
     CHECK(c.out != o.out);
 }
 
-TEST_CASE("an x32 system call kills the workload with SIGSYS (D9)", "[launcher][seccomp]") {
+TEST_CASE("an x32 system call kills the workload with SIGSYS (PROTOCOL.md section 8)",
+          "[launcher][seccomp]") {
     Who who = BOTH_IDENTITIES;
     INFO(who.name());
     require_identity(who);

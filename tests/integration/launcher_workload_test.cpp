@@ -138,7 +138,7 @@ TEST_CASE("scrub: an undeclared non-CLOEXEC fd at 30 is absent, stdout open", "[
     CHECK(o.terminal == S::ExecSucceeded);
 }
 
-TEST_CASE("the workload holds only stdio (ELF: the exe fd is close-on-exec, D5)",
+TEST_CASE("the workload holds only stdio (ELF: the exe fd is close-on-exec, PROTOCOL.md section 8)",
           "[launcher][fds]") {
     Who who = BOTH_IDENTITIES;
     INFO(who.name());
@@ -170,8 +170,9 @@ TEST_CASE("the workload holds only stdio (ELF: the exe fd is close-on-exec, D5)"
     }
 }
 
-TEST_CASE("a #! script keeps its exe fd open so the interpreter can read it (D5)",
-          "[launcher][fds]") {
+TEST_CASE(
+    "a #! script keeps its exe fd open so the interpreter can read it (PROTOCOL.md section 8)",
+    "[launcher][fds]") {
     TempDir dir("script");
     std::string script = dir / "s.sh";
     write_file(script, "#!/bin/sh\nls /proc/self/fd/ | sort -n | tr '\\n' ' '\necho SCRIPT-RAN\n",

@@ -1,5 +1,5 @@
-// tests/support/kernel.hpp: probes for the kernel features tests depend on (the skip
-// gates of UPSTREAM-TESTS.md), and the cgroup2 mount.
+// tests/support/kernel.hpp: probes for the kernel features tests depend on (a test whose
+// feature is missing skips instead of failing), and the cgroup2 mount.
 #pragma once
 
 #include <optional>

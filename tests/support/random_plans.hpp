@@ -1,6 +1,6 @@
-// tests/support/random_plans.hpp: random but wire-valid launch bodies (within the D6
-// limits), covering every integer and string width boundary, unicode, control
-// characters and every optional field.
+// tests/support/random_plans.hpp: random but wire-valid launch bodies (within the limits
+// of PROTOCOL.md section 3), covering every integer and string width boundary, unicode,
+// control characters and every optional field.
 #pragma once
 
 #include "bvisor/plan.hpp"

@@ -1,4 +1,4 @@
-// The plan frame (PROTOCOL.md section 1): the five rejects, in their order.
+// The plan frame (PROTOCOL.md section 2): the five rejects, in their order.
 #include "bvisor/plan.hpp"
 
 #include <catch2/catch_test_macros.hpp>

@@ -1,4 +1,4 @@
-// PROTOCOL.md section 6.4 checks 3..8 (codec/checks.cpp): each refusal with its
+// PROTOCOL.md section 7 checks 3..8 (codec/checks.cpp): each refusal with its
 // reason and a detail that names what was wrong.
 #include "../support/sample_plans.hpp"
 
@@ -105,7 +105,7 @@ TEST_CASE("check 3: the descriptor table", "[unit][checks]") {
             Kind good;
         };
         // Roots may also be single files or character devices (an extension,
-        // docs/PROTOCOL.md section 11), never sockets or pipes.
+        // docs/PROTOCOL.md section 11.1), never sockets or pipes.
         for (auto c : {Case{Role::ReadRoot, Kind::Socket, Kind::Directory},
                        Case{Role::ReadRoot, Kind::Pipe, Kind::Regular},
                        Case{Role::WriteRoot, Kind::Pipe, Kind::CharDevice},
@@ -206,7 +206,8 @@ TEST_CASE("check 6: a seccomp entry needs a request that denies something", "[un
     CHECK(check(b).passed);
 }
 
-TEST_CASE("check 7: half-requested confinement is refused (D13)", "[unit][checks]") {
+TEST_CASE("check 7: half-requested confinement is refused (PROTOCOL.md section 10)",
+          "[unit][checks]") {
     LaunchBody b = happy_body();
     b.target.seccomp = SeccompRequest{true, false};
     CHECK(check(b).code == Error::SeccompRequestWithoutEntry);
@@ -250,7 +251,7 @@ TEST_CASE("check 8: the target", "[unit][checks]") {
         ok.target.envp.push_back({"X", "a=b=c"});
         CHECK(check(ok).passed);
     }
-    SECTION("netns requires userns (D2)") {
+    SECTION("netns requires userns") {
         LaunchBody b = happy_body();
         b.target.network_namespace = true;
         CHECK(check(b).code == Error::NetnsWithoutUserns);

@@ -1,7 +1,7 @@
-// D1, strict canonical decoding: exactly the bytes rmp_serde writes are accepted.
-// Each non-canonical form of PROTOCOL.md section 2 is built by editing the canonical
-// tree of a valid body (tests/support/mp_value.hpp) and must be refused with its own
-// error, at the right byte.
+// Strict canonical decoding (PROTOCOL.md section 3): exactly the bytes rmp_serde writes
+// are accepted. Each non-canonical form is built by editing the canonical tree of a valid
+// body (tests/support/mp_value.hpp) and must be refused with its own error, at the right
+// byte.
 #include "../support/mp_value.hpp"
 #include "../support/sample_plans.hpp"
 
@@ -317,7 +317,8 @@ TEST_CASE("oversized counts and strings are refused before they are read", "[uni
         big.target.argv = {"x"};
         big.target.envp = {{"K", std::string(131073, 'v')}};
         CHECK(decode_status(encode_body(big)).code == Error::StringTooLong);
-        // D6 limits argv and envp strings only: a long id is bounded by the plan size.
+        // The string limit is for argv and envp strings only: a long id is bounded by the
+        // plan size.
         LaunchBody id = b;
         id.lowering[0].id = std::string(200000, 'i');
         CHECK(decode_status(encode_body(id)).ok());

@@ -83,7 +83,7 @@ TEST_CASE("the emitted programs behave as the policy says on every syscall numbe
             REQUIRE(r.has_value());
             CHECK(*r == (denied ? 0x00050001u : 0x7FFF0000u));
         }
-        // x32 (bit 30) and anything above it: killed (D9).
+        // x32 (bit 30) and anything above it: killed (PROTOCOL.md section 8).
         for (uint32_t nr :
              {0x40000000u, 0x40000000u | 57, 0x40000000u | 41, 0x7fffffffu, 0xffffffffu}) {
             CHECK(run_seccomp_bpf(prog, {nr, kX86_64}) == 0x80000000u);

@@ -1,5 +1,5 @@
 // bvisor/capabilities.hpp: Linux capability names and numbers, for plans that keep a
-// capability (keep_capabilities, docs/PROTOCOL.md section 11).
+// capability (keep_capabilities, docs/PROTOCOL.md section 11.3).
 //
 // Names are the kernel's (include/uapi/linux/capability.h), lowercase without the CAP_
 // prefix; lookups also accept "CAP_NAME", any case, and a plain number 0..63.

@@ -1,5 +1,5 @@
 // bvisor/transcript.hpp: what a launch said and did, parsed from its transcript
-// (PROTOCOL.md section 6) plus the facts the spawner saw itself.
+// (PROTOCOL.md section 9) plus the facts the spawner saw itself.
 #pragma once
 
 #include "plan.hpp"
@@ -60,7 +60,7 @@ Observation parse_transcript(std::string_view text);
 
 // True iff some line contains "Function not implemented", "os error 38" or
 // "errno=38", and some line, trimmed, is exactly "SetupFaulted": the launch failed
-// because the kernel lacks something (UPSTREAM-TESTS.md).
+// because the kernel lacks something (ENOSYS), so a test can skip instead of failing.
 bool transcript_confinement_unavailable(std::string_view text);
 
 } // namespace bvisor
