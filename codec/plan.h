@@ -1,13 +1,13 @@
 // codec/plan.h: the v1 launch plan, its frame, and its canonical encoding
-// (PROTOCOL.md sections 1-3).
+// (docs/PROTOCOL.md sections 2-4).
 //
 // `Plan` is a view: strings point into someone else's bytes and sequences are Spans.
 // The decoder fills one from an input buffer plus caller-provided `PlanStorage`
-// (fixed capacity, the D6 limits), allocating nothing; the host fills one from its own
-// vectors to encode. One encoder and one decoder serve both sides.
+// (fixed capacity: the limits of PROTOCOL.md section 3), allocating nothing; the host
+// fills one from its own vectors to encode. One encoder and one decoder serve both sides.
 //
-// Decoding checks the wire form only (strict canonical, D1): any u32 is a valid
-// slot_index, any string a valid id. What a plan means is checked by checks.h.
+// Decoding checks the wire form only (strict canonical, PROTOCOL.md section 10): any u32
+// is a valid slot_index, any string a valid id. What a plan means is checked by checks.h.
 #pragma once
 
 #include "base.h"
@@ -16,13 +16,13 @@
 
 namespace bvisor::codec {
 
-// --- limits (D6)
+// --- limits (PROTOCOL.md section 3)
 constexpr size_t kMaxPlanBytes = 4u * 1024 * 1024; // the whole frame
 constexpr uint32_t kMaxSlots = 1024;
 constexpr uint32_t kMaxLoweringEntries = 64;
 constexpr uint32_t kMaxStrings = 65536; // argv + envp together
 
-// --- frame (section 1)
+// --- frame (section 2)
 constexpr size_t kFrameHeaderBytes = 46;
 constexpr uint8_t kFrameMagic[8] = {'B', 'V', 'Z', 'L', 'N', 'C', 'H', '1'};
 constexpr uint16_t kProtocolVersion = 1;

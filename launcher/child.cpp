@@ -66,7 +66,7 @@ long install_window_signals(const ChildPlan& p) {
     return 0;
 }
 
-// Closes every fd except plan.keep (sorted): close_range over each gap (D4: no /proc).
+// Closes every fd except plan.keep (sorted): close_range over each gap (no /proc needed: PROTOCOL.md section 10).
 long scrub(const ChildPlan& p) {
     unsigned next = 0;
     for (int i = 0; i < p.n_keep; ++i) {
@@ -148,7 +148,7 @@ void run_child(const ChildPlan& p) {
     // 1. Signals. Everything is blocked on entry (the coordinator blocked all before
     //    clone3). Catch every terminating signal so that none can end the window
     //    unreported, die with the coordinator, take the sentinel name, then unblock:
-    //    the workload starts with an empty mask and default dispositions (D8).
+    //    the workload starts with an empty mask and default dispositions (PROTOCOL.md section 8).
     long r = install_window_signals(p);
     if (r < 0) fail(p, ChildStep::Signals, r);
     r = sys::sys_prctl(PR_SET_PDEATHSIG, sys::kSigKill);

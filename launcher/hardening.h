@@ -1,4 +1,4 @@
-// launcher/hardening.h: the hardening defaults (docs/PROTOCOL.md section 11), decided
+// launcher/hardening.h: the hardening defaults (docs/PROTOCOL.md section 11.2), decided
 // in the coordinator before clone3 and applied by the child (child.h).
 //
 // For every plan that confines (a landlock, seccomp or hardening entry) the workload

@@ -45,11 +45,16 @@ uint64_t rights_of(const codec::Slot& s) {
     case codec::Kind::Regular:
         return write ? sys::kLandlockAccessFsFile
                      : LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE;
-    default: // CharDevice: read, or read and write; never execute
+    case codec::Kind::CharDevice: // read, or read and write; never execute
         return write ? LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE |
                            sys::kLandlockAccessFsTruncate
                      : LANDLOCK_ACCESS_FS_READ_FILE;
+    case codec::Kind::Socket: // never a root kind (check 3 refuses them): grant nothing
+    case codec::Kind::Pipe:
+    case codec::Kind::Count:
+        break;
     }
+    return 0;
 }
 
 void append_scopes(Line& text, uint64_t scoped) {

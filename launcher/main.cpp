@@ -116,7 +116,7 @@ void open_transcript(Launch& l, char** envp) {
     fault_if_stdio(l.control_fd, "control channel");
     l.plan_fd = env_fd_or_fault(envp, kEnvPlanFd);
     (void)env_fd_or_fault(envp, kEnvErrorFd);     // compatibility only: the host's
-    (void)env_fd_or_fault(envp, kEnvErrorReadFd); // error pipe is closed by now (D12)
+    (void)env_fd_or_fault(envp, kEnvErrorReadFd); // error pipe is closed by now (PROTOCOL.md section 6)
     fault_if_stdio(l.plan_fd, "plan");
 }
 
@@ -209,7 +209,7 @@ void keep_fd(launcher::ChildPlan& p, int fd) {
     ++p.n_keep;
 }
 
-// D5: a `#!` script is executed by an interpreter that opens /dev/fd/<exe>, so its fd
+// PROTOCOL.md section 8: a `#!` script is executed by an interpreter that opens /dev/fd/<exe>, so its fd
 // must survive exec. Anything else gets close-on-exec so the workload never holds its
 // own image open: also an fd whose first bytes cannot be read (an O_PATH fd, an empty
 // or unreadable file), since only a positively read `#!` needs the fd.

@@ -34,7 +34,7 @@ long block_signals(SignalState* ret);
 // forwarding: the handler never ends the launcher).
 long start_forwarding(pid_t child, const SignalState& state);
 
-// The user-namespace rendezvous (PROTOCOL.md section 7 step 8): writes
+// The user-namespace rendezvous (PROTOCOL.md section 8): writes
 // /proc/<pid>/uid_map = "0 <euid> 1", setgroups = "deny", gid_map = "0 <egid> 1", in
 // that order. On failure returns -errno with what failed in `detail`.
 long write_id_maps(pid_t child, codec::TextBuf& detail);

@@ -99,7 +99,7 @@ struct LaunchBody {
     std::vector<DescriptorSlot> descriptor_table;
     TargetSpec target;
 
-    // Sets h_l to the binding of the current lowering (PROTOCOL.md section 3).
+    // Sets h_l to the binding of the current lowering (PROTOCOL.md section 4).
     void bind_lowering();
     bool operator==(const LaunchBody&) const = default;
 };
@@ -128,7 +128,8 @@ Digest lowering_digest(const std::vector<LoweringEntry>& lowering);
 Bytes frame(std::span<const uint8_t> body);
 Bytes encode_frame(const LaunchBody& body);
 
-// Throw CodecError on any malformed input (D1 strict decoding, D6 limits).
+// Throw CodecError on any malformed input (strict canonical decoding and the limits:
+// PROTOCOL.md section 3).
 std::span<const uint8_t> open_frame(std::span<const uint8_t> frame);
 LaunchBody decode_body(std::span<const uint8_t> body);
 LaunchBody decode_frame(std::span<const uint8_t> frame);
@@ -136,7 +137,7 @@ std::vector<LoweringEntry> decode_lowering(std::span<const uint8_t> bytes);
 TargetSpec decode_target(std::span<const uint8_t> bytes);
 DescriptorSlot decode_slot(std::span<const uint8_t> bytes);
 
-// The launcher's checks 1..8 of PROTOCOL.md section 6.4 without any fds: frame,
+// The launcher's checks 1..8 of PROTOCOL.md section 7 without any fds: frame,
 // canonical body, h_l binding, then the pure checks. nullopt when the plan passes.
 struct Verdict {
     RefusalReason reason;

@@ -1,6 +1,6 @@
 // bvisor/spawn.hpp: building a launch and running bvisor-linux-launcher.
 //
-// The fd layout (PROTOCOL.md section 5; docs/PROTOCOL.md): a slot's number IS the fd
+// The fd layout (docs/PROTOCOL.md section 6): a slot's number IS the fd
 // number in the launcher. Defaults are the seed test's: exe 10, control 11, error
 // write 12 (close-on-exec: closed by the time the launcher runs), plan 13, error read
 // 14, first read root 15, first write root 16, cgroup 17, system exec roots from 20,
@@ -62,7 +62,7 @@ struct PreparedLaunch {
 // cannot be opened throws a HostError naming it.
 //
 // A root is a directory, a regular file or a character device (a single-file root,
-// docs/PROTOCOL.md section 11); directories are opened O_DIRECTORY, anything else
+// docs/PROTOCOL.md section 11.1); directories are opened O_DIRECTORY, anything else
 // O_PATH (a device is never opened for real). Anything else (a block device, a socket,
 // a fifo) throws. A root may also be given as an fd the caller opened (and checked):
 // the grant is then exactly that object, whatever its path names by the time build()
