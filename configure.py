@@ -215,8 +215,8 @@ def obj_of(variant_dir, src):
 def write_check_kernels(n, inputs):
     """`ninja check-kernels`: the kernel-facing tests on this machine's kernel and on each
     Debian kernel of tests/kernels/kernels.txt under qemu (tests/kernels/check-kernels.py
-    fetches the kernels into build/kernels/ itself). Not part of `check` or `all`: it needs
-    the kernels package group and several minutes of emulation."""
+    fetches the kernels into build/kernels/ itself). Not part of `check`, `check-all` or
+    `all`: it needs the kernels package group and several minutes of emulation."""
     scripts = ["tests/kernels/" + f for f in ("check-kernels.py", "expectations.txt", "fetch.sh",
                                               "guest-init.sh", "initramfs.py", "kernels.txt",
                                               "run-in-guest.sh", "run-tests.py")]
@@ -241,6 +241,38 @@ class Sources:
         self.bench = [s for s in listdir("tests/bench", ".cpp") if not s.endswith("nop_static.cpp")]
         self.fuzz_entries = [s for s in fuzz if s.endswith("_fuzz.cpp")]
         self.fuzz_targets = [s for s in fuzz if not s.endswith("_fuzz.cpp")]
+        self.unit_tests = unit_test_sources(self.unit, self.support + self.fuzz_targets)
+
+
+INCLUDE = re.compile(r'^[ \t]*#[ \t]*include[ \t]*"([^"]+)"', re.M)
+
+
+def unit_test_sources(unit, helpers):
+    """The sources of the unit-test binary: tests/unit, the entry point
+    tests/support/main.cpp, and each helper source (tests/support, tests/fuzz targets)
+    whose header they include, followed through the helpers' own includes. Nothing of
+    tests/integration, so `ninja check`'s ASan build compiles only what it runs.
+    Headers are found by reading the sources: after adding an #include of another helper
+    to an existing unit test, run ./configure.py (adding a file re-runs it by itself)."""
+    wanted = set(unit) | {"tests/support/main.cpp"}
+    todo, seen = sorted(wanted), set()
+    while todo:
+        src = todo.pop()
+        if src in seen:
+            continue
+        seen.add(src)
+        with open(os.path.join(ROOT, src)) as f:
+            text = f.read()
+        for name in INCLUDE.findall(text):
+            header = os.path.normpath(os.path.join(os.path.dirname(src), name))
+            if not os.path.exists(os.path.join(ROOT, header)):
+                continue  # "codec/...", "bvisor/...": libbvisor.a
+            todo.append(header)
+            cpp = os.path.splitext(header)[0] + ".cpp"
+            if cpp in helpers:
+                wanted.add(cpp)
+                todo.append(cpp)
+    return sorted(wanted)
 
 
 # --------------------------------------------------------------------------- toolchain
@@ -481,9 +513,20 @@ def host_variant(n, s, name, bindir):
     return targets, objs
 
 
+ASAN_UNIT_TESTS = BUILD + "/asan/bin/bvisor-unit-tests"
+
+
 def asan(n, s):
-    """ASan + UBSan build of the host library, tools and tests (build/asan/bin)."""
+    """ASan + UBSan build of the host library, tools and tests (build/asan/bin), plus
+    bvisor-unit-tests: the unit tests alone (s.unit_tests), which is what `ninja check`
+    runs under ASan, so that it compiles no integration object it would not run."""
     targets, _ = host_variant(n, s, "asan", BUILD + "/asan/bin")
+    if s.unit_tests:
+        # The objects are host_variant's (every unit-test source is also in bvisor-tests).
+        n.build(ASAN_UNIT_TESTS, "link_asan",
+                [obj_of("asan", src) for src in s.unit_tests] + [BUILD + "/asan/libbvisor.a"],
+                variables={"libs": "$catch2_libs"})
+        targets.append(ASAN_UNIT_TESTS)
     n.build("asan", "phony", targets)
     n.newline()
     return targets
@@ -497,11 +540,14 @@ def debug(n, s):
     return targets
 
 
+BENCH = BUILD + "/bin/bvisor-bench"
+
+
 def release(n, s):
     """The default host build (build/bin, beside the launcher), plus the bench."""
     targets, objs = host_variant(n, s, "release", BUILD + "/bin")
     if s.bench:
-        out = BUILD + "/bin/bvisor-bench"
+        out = BENCH
         # The bench reuses the tests' kernel probes (already compiled for the tests).
         n.build(out, "link_release",
                 objs(s.bench) + [obj_of("release", "tests/support/kernel.cpp"),
@@ -545,10 +591,11 @@ def fuzz(n, s):
 def fuzz_afl(n, s):
     """AFL++ harnesses (build/fuzz-afl/), only for `ninja fuzz-afl`."""
     # Always written, whether or not afl++ is installed (build.ninja must not depend
-    # on it), and kept out of `default`, `all` and `check`: only `ninja fuzz-afl`
-    # needs afl-clang-fast++.
+    # on it), and kept out of `default`, `all`, `check` and `check-all`: only
+    # `ninja fuzz-afl` needs afl-clang-fast++.
     n.comment("--- AFL++ harnesses for the same targets (afl-clang-fast++, ASan + UBSan,")
-    n.comment("--- libAFLDriver.a calls LLVMFuzzerTestOneInput); not in default, all or check")
+    n.comment("--- libAFLDriver.a calls LLVMFuzzerTestOneInput); not in default, all,")
+    n.comment("--- check or check-all")
     n.build("fuzz-afl", "phony", fuzz_engine(n, s, "fuzz-afl", "cxx_afl", "link_afl"))
     n.newline()
 
@@ -594,9 +641,22 @@ def deb(n, t, s, launcher_bin):
     return [package, report]
 
 
+# The test cases `ninja check` leaves out of the release binary: [build] (configure.py
+# and ninja on a copy of the tree, install.sh into a DESTDIR, dpkg -i of the package:
+# most of check-all's time, and the package) and [static] (the static tools in an image
+# without a libc: build/static/bin). `ninja check-all` runs them.
+CHECK_SPEC = "~[build]~[static]"
+
+
 def checks_and_tasks(n, s, launchers, variant_targets, fuzz_bins, shipped):
-    """lint, check, demo, the man page, install, bench, repro, all and the default.
-    `shipped`: the static tools and the package, which check tests too."""
+    """lint, check, check-all, demo, the man page, install, bench, repro, all and the
+    default. `shipped`: the static tools and the package, which check-all tests too.
+
+    check is the inner loop: the release bvisor-tests but CHECK_SPEC, and the ASan unit
+    tests, with only what those run built (the launchers, the release tools and probe,
+    the man page, lint). check-all is everything: every release test case and the ASan
+    bvisor-tests' [unit] cases, after building the release and ASan variants whole, the
+    static tools and the package (which the [build] and [static] cases use)."""
     n.comment("--- lint, tests, docs, install")
     man = MAN
     lint_stamp = BUILD + "/lint.stamp"
@@ -607,11 +667,21 @@ def checks_and_tasks(n, s, launchers, variant_targets, fuzz_bins, shipped):
     n.build("lint", "phony", lint_stamp)
     release_targets = variant_targets.get("release", [])
     asan_targets = variant_targets.get("asan", [])
-    check_inputs = launchers + release_targets + asan_targets + shipped + [lint_stamp, man]
-    n.build("check", "run", implicit=check_inputs + ["tests/run"], variables={
+    # The release files the tests run (not the bench, nor libbvisor.a, which only the
+    # install test reads and bvisor-tests links anyway).
+    release_run = [t for t in release_targets if t != BENCH and not t.endswith(".a")]
+    fast = ["'%s/bin/bvisor-tests %s'" % (BUILD, CHECK_SPEC)]
+    fast_inputs = launchers + release_run + [lint_stamp, man]
+    if ASAN_UNIT_TESTS in asan_targets:
+        fast.insert(0, ASAN_UNIT_TESTS)
+        fast_inputs.append(ASAN_UNIT_TESTS)
+    n.build("check", "run", implicit=fast_inputs + ["tests/run"], variables={
+        "command": "python3 tests/run " + " ".join(fast), "description": "CHECK"})
+    check_all_inputs = launchers + release_targets + asan_targets + shipped + [lint_stamp, man]
+    n.build("check-all", "run", implicit=check_all_inputs + ["tests/run"], variables={
         "command": "python3 tests/run %s/bin/bvisor-tests '%s/asan/bin/bvisor-tests [unit] "
                    "--allow-running-no-tests'" % (BUILD, BUILD),
-        "description": "CHECK"})
+        "description": "CHECK-ALL"})
     n.build("launchers", "phony", launchers)
     write_check_kernels(n, launchers + release_targets + [man])
     n.build("demo", "run", implicit=launchers + release_targets + ["host/tools/demo.sh"], variables={

@@ -1,5 +1,5 @@
 // tests/bench/bench.cpp: bvisor-bench, the measurements behind docs/BENCHMARKS.md
-// (`ninja bench`; not part of `ninja check`: timings are never test verdicts).
+// (`ninja bench`; not part of `ninja check` or `check-all`: timings are never test verdicts).
 //
 // Every latency is the wall time from "start it" to "it has exited and was reaped",
 // measured in rounds that alternate between the configurations, so a noisy moment

@@ -10,8 +10,8 @@
 # TARGET is a tests/fuzz/TARGET_fuzz.cpp entry point: decode, transcript.
 #
 # What it is: a convenience for a developer or a long CI job; one fuzzer process,
-# ninja -j1 builds. What it is not: part of `ninja check` (which only replays the
-# checked-in corpora), or a parallel/distributed setup.
+# ninja -j1 builds. What it is not: part of `ninja check` or `check-all` (which only
+# replay the checked-in corpora), or a parallel/distributed setup.
 #
 # Everything it writes is under build/campaign/ (never the source tree): ENGINE-TARGET/
 # holds corpus/ (seeded with a copy of tests/fuzz/corpus/TARGET), crashes/ and

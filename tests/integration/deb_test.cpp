@@ -57,7 +57,7 @@ struct Purge {
 } // namespace
 
 TEST_CASE("the Debian package installs, runs the demo, and purges without a trace",
-          "[deb][install]") {
+          "[deb][install][build]") {
     if (!running_as_root()) SKIP("installing a package with dpkg -i needs root");
     if (package_installed())
         SKIP("a bvisor package is already installed on this machine; the test will not "

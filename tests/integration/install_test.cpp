@@ -12,7 +12,7 @@
 using namespace bvisor::test;
 using Catch::Matchers::ContainsSubstring;
 
-TEST_CASE("an installed tree works after it is moved", "[tools][install]") {
+TEST_CASE("an installed tree works after it is moved", "[tools][install][build]") {
     TempDir dir("install");
     auto inst =
         run_process({"/bin/sh", source_path("toolchain/install.sh")},

@@ -2,10 +2,16 @@
 """tests/kernels/run-tests.py: runs the kernel-facing test cases of bvisor-tests on the
 running kernel, each in its own process under a hard timeout, and records each outcome.
 
-Usage: run-tests.py [--tests BIN] [--out FILE] [--timeout SECS] [--deadline SECS] [SPEC]
+Usage: run-tests.py [--tests BIN] [--out FILE] [--timeout SECS] [--limit SECS NAME]...
+                    [--deadline SECS] [SPEC]
   SPEC      a Catch2 test spec; default KERNEL_FACING (every test case but the [unit],
             [build] and [install] ones, which never touch the kernel and are slow under
             emulation)
+  --timeout the limit of each test case, seconds (a case over it is killed: timeout)
+  --limit   the limit of the test case NAME instead (repeatable); a NAME that is not a
+            test case of this run is an error, so a renamed case cannot lose its limit
+  --deadline  seconds for the whole run: the case running then is cut (timeout), those
+            not started by then fail unrun, so the run ends by the deadline
   --out     writes one line per test case: outcome TAB seconds TAB name TAB reason,
             outcome one of pass, fail, skip, timeout, and a last line `# complete: N
             test cases` once every test case ran (check-kernels.py compares them with
@@ -81,9 +87,13 @@ def main():
     ap.add_argument("--tests", default=os.path.join(ROOT, "build/bin/bvisor-tests"))
     ap.add_argument("--out")
     ap.add_argument("--timeout", type=int, default=180, help="per test case, seconds")
+    ap.add_argument("--limit", nargs=2, action="append", default=[], metavar=("SECS", "NAME"),
+                    help="the limit of test case NAME instead of --timeout")
     ap.add_argument("--deadline", type=int, default=0,
-                    help="seconds for the whole run; test cases not started by then fail")
+                    help="seconds for the whole run; the case running then is cut, later "
+                         "ones fail unrun")
     args = ap.parse_args()
+    limits = {name: int(secs) for secs, name in args.limit}
 
     env = dict(os.environ)
     env.pop("BVISOR_REQUIRE_KERNEL_FEATURES", None)
@@ -96,15 +106,25 @@ def main():
     # The race harness likewise: 2000 raced launches by default, 200 in a guest.
     env.setdefault("BVISOR_RACE_RUNS", "200")
     names = list_tests(args.tests, args.spec, env)
+    unknown = sorted(set(limits) - set(names))
+    if unknown:
+        sys.exit("run-tests: --limit names no test case of %s: %s" % (args.spec, "; ".join(unknown)))
     print("run-tests: %s: %d test cases on %s" % (args.spec, len(names), os.uname().release),
           flush=True)
     begin = time.monotonic()
     rows, totals = [], {"pass": 0, "fail": 0, "skip": 0, "timeout": 0}
     for name in names:
-        if args.deadline and time.monotonic() - begin > args.deadline:
+        limit = limits.get(name, args.timeout)
+        left = args.deadline - (time.monotonic() - begin) if args.deadline else limit
+        if left <= 0:
             outcome, secs, reason, output = "fail", 0.0, "not run: the %d s deadline passed" % args.deadline, ""
+        elif left < limit:
+            outcome, secs, reason, output = run_one(args.tests, name, env, left)
+            if outcome == "timeout":
+                reason = "cut by the %d s deadline after %.0f s (its limit: %d s)" % (
+                    args.deadline, secs, limit)
         else:
-            outcome, secs, reason, output = run_one(args.tests, name, env, args.timeout)
+            outcome, secs, reason, output = run_one(args.tests, name, env, limit)
         totals[outcome] += 1
         rows.append((outcome, secs, name, reason))
         print("%-7s %6.1fs  %s%s" % (outcome, secs, name, "  [" + reason + "]" if reason else ""),
