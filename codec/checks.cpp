@@ -257,8 +257,8 @@ bool check_plan(const Plan& plan, int control_fd, int plan_fd, Refusal* ret) {
            check_confinement_pairing(plan, ret) && check_target(plan, ret);
 }
 
-bool verify_identity(Bytes frame, PlanStorage* storage, DecodedPlan* ret,
-                     RefusalReason* ret_reason, TextBuf& ret_detail) {
+bool verify_identity(Bytes frame, PlanStorage* storage, DecodedPlan* ret, RefusalReason* ret_reason,
+                     TextBuf& ret_detail) {
     *ret_reason = RefusalReason::PlanInvalid;
     auto refuse = [&](const char* prefix, const Status& st) {
         ret_detail.append(prefix);

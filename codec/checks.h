@@ -47,8 +47,8 @@ Status validate_table(Span<Slot> slots);
 // decoded plan (its strings point into `frame`). Otherwise *ret_detail gets the
 // refusal's words, the same for the launcher and `bvisor-plan verify`.
 class TextBuf;
-bool verify_identity(Bytes frame, PlanStorage* storage, DecodedPlan* ret,
-                     RefusalReason* ret_reason, TextBuf& ret_detail);
+bool verify_identity(Bytes frame, PlanStorage* storage, DecodedPlan* ret, RefusalReason* ret_reason,
+                     TextBuf& ret_detail);
 
 // Checks 3..8 in order. True when the plan passes; otherwise *ret says why.
 bool check_plan(const Plan& plan, int control_fd, int plan_fd, Refusal* ret);

@@ -402,30 +402,30 @@ void write_value(Writer& w, MinAbi v) { w.uint(v.abi); }
 // read_listed / write_listed for its struct.
 #define BVISOR_FIELD_ENUM(name, type) name,
 #define BVISOR_FIELD_KEY(name, type) {#name, kOptional<type>},
-#define BVISOR_READ_CASE(name, type)                                                       \
-    case Fields::name:                                                                     \
+#define BVISOR_READ_CASE(name, type)                                                               \
+    case Fields::name:                                                                             \
         return read_value(r, c, &s->name);
 #define BVISOR_COUNT_PRESENT(name, type) n += present(s.name) ? 1 : 0;
-#define BVISOR_WRITE_PRESENT(name, type)                                                   \
-    if (present(s.name)) {                                                                 \
-        w.str(#name);                                                                      \
-        write_value(w, s.name);                                                            \
+#define BVISOR_WRITE_PRESENT(name, type)                                                           \
+    if (present(s.name)) {                                                                         \
+        w.str(#name);                                                                              \
+        write_value(w, s.name);                                                                    \
     }
-#define BVISOR_LISTED_STRUCT(S, LIST)                                                      \
-    template <> bool read_listed(Reader& r, ReadContext& c, S* s) {                        \
-        enum class Fields { LIST(BVISOR_FIELD_ENUM) };                                     \
-        static constexpr Field kKeys[] = {LIST(BVISOR_FIELD_KEY)};                         \
-        *s = S{};                                                                          \
-        return read_struct(r, kKeys, count(kKeys), [&](int f) {                            \
-            switch (static_cast<Fields>(f)) { LIST(BVISOR_READ_CASE) }                     \
-            return false;                                                                  \
-        });                                                                                \
-    }                                                                                      \
-    template <> void write_listed(Writer& w, const S& s) {                                 \
-        uint32_t n = 0;                                                                    \
-        LIST(BVISOR_COUNT_PRESENT)                                                         \
-        w.map_header(n);                                                                   \
-        LIST(BVISOR_WRITE_PRESENT)                                                         \
+#define BVISOR_LISTED_STRUCT(S, LIST)                                                              \
+    template <> bool read_listed(Reader& r, ReadContext& c, S* s) {                                \
+        enum class Fields { LIST(BVISOR_FIELD_ENUM) };                                             \
+        static constexpr Field kKeys[] = {LIST(BVISOR_FIELD_KEY)};                                 \
+        *s = S{};                                                                                  \
+        return read_struct(r, kKeys, count(kKeys), [&](int f) {                                    \
+            switch (static_cast<Fields>(f)) { LIST(BVISOR_READ_CASE) }                             \
+            return false;                                                                          \
+        });                                                                                        \
+    }                                                                                              \
+    template <> void write_listed(Writer& w, const S& s) {                                         \
+        uint32_t n = 0;                                                                            \
+        LIST(BVISOR_COUNT_PRESENT)                                                                 \
+        w.map_header(n);                                                                           \
+        LIST(BVISOR_WRITE_PRESENT)                                                                 \
     }
 
 BVISOR_LISTED_STRUCT(SeccompRequest, BVISOR_SECCOMP_FIELDS)

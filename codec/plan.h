@@ -95,21 +95,21 @@ using EnvPairs = Span<EnvPair>;
 // the struct below, the decoder (a switch on the enum it generates), the encoder (the
 // map size is counted from it), and on the host TargetSpec, its conversions and its
 // JSON. A new optional target field is one line here, plus what it means.
-#define BVISOR_SECCOMP_FIELDS(X)                                                           \
-    X(deny_new_tasks, Bool)                                                                \
+#define BVISOR_SECCOMP_FIELDS(X)                                                                   \
+    X(deny_new_tasks, Bool)                                                                        \
     X(deny_inet_sockets, Bool)
 
-#define BVISOR_TARGET_FIELDS(X)                                                            \
-    X(argv, Strings)                                                                       \
-    X(envp, EnvPairs)                                                                      \
-    X(exe_slot, U32)                                                                       \
-    X(user_namespace, Flag)                                                                \
-    X(network_namespace, Flag)                                                             \
-    X(seccomp, MaybeSeccomp)                                                               \
-    /* bvisor extensions (docs/PROTOCOL.md section 11.3), each absent by default */         \
-    X(keep_capabilities, CapabilitySet)                                                    \
-    X(allow_abstract_unix, Flag)                                                           \
-    X(allow_signals, Flag)                                                                 \
+#define BVISOR_TARGET_FIELDS(X)                                                                    \
+    X(argv, Strings)                                                                               \
+    X(envp, EnvPairs)                                                                              \
+    X(exe_slot, U32)                                                                               \
+    X(user_namespace, Flag)                                                                        \
+    X(network_namespace, Flag)                                                                     \
+    X(seccomp, MaybeSeccomp)                                                                       \
+    /* bvisor extensions (docs/PROTOCOL.md section 11.3), each absent by default */                \
+    X(keep_capabilities, CapabilitySet)                                                            \
+    X(allow_abstract_unix, Flag)                                                                   \
+    X(allow_signals, Flag)                                                                         \
     X(landlock_min_abi, MinAbi)
 
 #define BVISOR_SCHEMA_MEMBER(name, type) type name{};

@@ -66,7 +66,8 @@ long install_window_signals(const ChildPlan& p) {
     return 0;
 }
 
-// Closes every fd except plan.keep (sorted): close_range over each gap (no /proc needed: PROTOCOL.md section 10).
+// Closes every fd except plan.keep (sorted): close_range over each gap (no /proc needed:
+// PROTOCOL.md section 10).
 long scrub(const ChildPlan& p) {
     unsigned next = 0;
     for (int i = 0; i < p.n_keep; ++i) {

@@ -36,7 +36,6 @@ using namespace bvisor::launcher;
 using codec::LauncherState;
 using codec::RefusalReason;
 
-
 // --- static storage: the launcher has no heap. All of it is zero-initialised .bss with
 // trivial destructors, so nothing registers an exit handler.
 uint8_t g_plan[codec::kMaxPlanBytes + 1];
@@ -115,8 +114,9 @@ void open_transcript(Launch& l, char** envp) {
     if (!g_transcript.start(l.control_fd)) no_control_channel();
     fault_if_stdio(l.control_fd, "control channel");
     l.plan_fd = env_fd_or_fault(envp, kEnvPlanFd);
-    (void)env_fd_or_fault(envp, kEnvErrorFd);     // compatibility only: the host's
-    (void)env_fd_or_fault(envp, kEnvErrorReadFd); // error pipe is closed by now (PROTOCOL.md section 6)
+    (void)env_fd_or_fault(envp, kEnvErrorFd); // compatibility only: the host's
+    (void)env_fd_or_fault(envp,
+                          kEnvErrorReadFd); // error pipe is closed by now (PROTOCOL.md section 6)
     fault_if_stdio(l.plan_fd, "plan");
 }
 
@@ -209,10 +209,10 @@ void keep_fd(launcher::ChildPlan& p, int fd) {
     ++p.n_keep;
 }
 
-// PROTOCOL.md section 8: a `#!` script is executed by an interpreter that opens /dev/fd/<exe>, so its fd
-// must survive exec. Anything else gets close-on-exec so the workload never holds its
-// own image open: also an fd whose first bytes cannot be read (an O_PATH fd, an empty
-// or unreadable file), since only a positively read `#!` needs the fd.
+// PROTOCOL.md section 8: a `#!` script is executed by an interpreter that opens /dev/fd/<exe>, so
+// its fd must survive exec. Anything else gets close-on-exec so the workload never holds its own
+// image open: also an fd whose first bytes cannot be read (an O_PATH fd, an empty or unreadable
+// file), since only a positively read `#!` needs the fd.
 void apply_exe_fd_rule(int exe_fd) {
     char magic[2];
     long n = sys::sys_pread(exe_fd, magic, 2, 0);

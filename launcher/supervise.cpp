@@ -193,7 +193,8 @@ Survivors end_survivors(int children) {
             ++s.ended;
         }
         info = sys::ChildSiginfo{};
-        if (sys::sys_waitid_any(&info, sys::kWExited | sys::kWNoHang | sys::kWNoWait) == sys::kEchild)
+        if (sys::sys_waitid_any(&info, sys::kWExited | sys::kWNoHang | sys::kWNoWait) ==
+            sys::kEchild)
             return s; // nobody left
         // Still running: our children, so their pids stay ours until we reap them.
         int named = children >= 0 ? kill_listed(children) : 0;

@@ -263,7 +263,9 @@ template <> struct JsonValue<codec::MinAbi> {
 
 template <class T> struct JsonValue<codec::Maybe<T>> {
     template <class H> static bool present(const std::optional<H>& v) { return v.has_value(); }
-    template <class H> static ojson out(const std::optional<H>& v) { return JsonListed<T>::out(*v); }
+    template <class H> static ojson out(const std::optional<H>& v) {
+        return JsonListed<T>::out(*v);
+    }
     static void in(const json& v, const std::string& where, codec::Writer& w) {
         JsonListed<T>::in(v, where, w);
     }
@@ -271,32 +273,32 @@ template <class T> struct JsonValue<codec::Maybe<T>> {
 
 // A schema-listed struct as a JSON object: present fields in list order on output; on
 // input the known keys in list order, then the unknown ones (which the codec refuses).
-#define BVISOR_JSON_OUT(name, type)                                                        \
+#define BVISOR_JSON_OUT(name, type)                                                                \
     if (JsonValue<codec::type>::present(s.name)) o[#name] = JsonValue<codec::type>::out(s.name);
 #define BVISOR_JSON_KEY(name, type) #name,
-#define BVISOR_JSON_IN(name, type)                                                         \
-    if (v.contains(#name)) {                                                               \
-        w.str(#name);                                                                      \
-        JsonValue<codec::type>::in(v[#name], join(where, #name), w);                       \
+#define BVISOR_JSON_IN(name, type)                                                                 \
+    if (v.contains(#name)) {                                                                       \
+        w.str(#name);                                                                              \
+        JsonValue<codec::type>::in(v[#name], join(where, #name), w);                               \
     }
-#define BVISOR_JSON_LISTED(S, HostS, LIST)                                                 \
-    template <> struct JsonListed<S> {                                                     \
-        static ojson out(const HostS& s) {                                                 \
-            ojson o = ojson::object();                                                     \
-            LIST(BVISOR_JSON_OUT)                                                          \
-            return o;                                                                      \
-        }                                                                                  \
-        static void in(const json& v, const std::string& where, codec::Writer& w) {        \
-            if (!v.is_object()) bad(where, "expected an object, found " + type_of(v));     \
-            static const std::set<std::string> known = {LIST(BVISOR_JSON_KEY)};            \
-            w.map_header(static_cast<uint32_t>(v.size()));                                 \
-            LIST(BVISOR_JSON_IN)                                                           \
-            for (auto it = v.begin(); it != v.end(); ++it) {                               \
-                if (known.count(it.key())) continue;                                       \
-                w.str(str_of(it.key()));                                                   \
-                write_any(it.value(), w);                                                  \
-            }                                                                              \
-        }                                                                                  \
+#define BVISOR_JSON_LISTED(S, HostS, LIST)                                                         \
+    template <> struct JsonListed<S> {                                                             \
+        static ojson out(const HostS& s) {                                                         \
+            ojson o = ojson::object();                                                             \
+            LIST(BVISOR_JSON_OUT)                                                                  \
+            return o;                                                                              \
+        }                                                                                          \
+        static void in(const json& v, const std::string& where, codec::Writer& w) {                \
+            if (!v.is_object()) bad(where, "expected an object, found " + type_of(v));             \
+            static const std::set<std::string> known = {LIST(BVISOR_JSON_KEY)};                    \
+            w.map_header(static_cast<uint32_t>(v.size()));                                         \
+            LIST(BVISOR_JSON_IN)                                                                   \
+            for (auto it = v.begin(); it != v.end(); ++it) {                                       \
+                if (known.count(it.key())) continue;                                               \
+                w.str(str_of(it.key()));                                                           \
+                write_any(it.value(), w);                                                          \
+            }                                                                                      \
+        }                                                                                          \
     };
 
 BVISOR_JSON_LISTED(codec::SeccompRequest, SeccompRequest, BVISOR_SECCOMP_FIELDS)

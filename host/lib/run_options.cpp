@@ -199,8 +199,8 @@ std::string run_help() {
     for (const auto& s : kSections) {
         out += std::string("\n") + s.title + "\n";
         for (const auto& r : s.rows) {
-            std::string left = std::string("  --") + r.key + (r.metavar ? " " : "") +
-                               (r.metavar ? r.metavar : "");
+            std::string left =
+                std::string("  --") + r.key + (r.metavar ? " " : "") + (r.metavar ? r.metavar : "");
             left += left.size() < kColumn ? std::string(kColumn - left.size(), ' ') : " ";
             std::string help = r.help;
             size_t at = 0;
@@ -226,7 +226,7 @@ RunOptions parse_run_args(int argc, const char* const* argv) {
             break;
         }
         if (a.empty() || a[0] != '-') break; // PROGRAM without "--"
-        const OptionRow* row = a == "-h" ? find_row("help")
+        const OptionRow* row = a == "-h"               ? find_row("help")
                                : a.rfind("--", 0) == 0 ? find_row(a.substr(2))
                                                        : nullptr;
         if (!row) usage("unknown option " + a + " (see --help)");

@@ -308,8 +308,8 @@ Launch::Launch(LaunchRequest request) : req_(std::move(request)) {
 
     // target fd in the launcher -> source fd here. The error pipe's two variables are
     // set for compatibility but no pipe is made: hosts mark its write end
-    // close-on-exec, so the launcher never sees it open anyway (PROTOCOL.md section 6), and the launcher
-    // never uses either fd.
+    // close-on-exec, so the launcher never sees it open anyway (PROTOCOL.md section 6), and the
+    // launcher never uses either fd.
     std::map<int, int> place;
     auto put = [&](int target, int source, const char* what) {
         if (!place.emplace(target, source).second)

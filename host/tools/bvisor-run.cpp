@@ -71,7 +71,17 @@ constexpr const char* kDefaultRwDevices[] = {"/dev/null", "/dev/zero", "/dev/ful
 constexpr const char* kDefaultRoDevices[] = {"/dev/random", "/dev/urandom"};
 
 // Why a root is in the plan: the option that named it, or the default that added it.
-enum class Origin { Ro, Rw, Dev, Cgroup, SystemRoot, DefaultDevice, PrivateTmp, Program, Interpreter };
+enum class Origin {
+    Ro,
+    Rw,
+    Dev,
+    Cgroup,
+    SystemRoot,
+    DefaultDevice,
+    PrivateTmp,
+    Program,
+    Interpreter
+};
 
 const char* origin_name(Origin o) { // for errors and --explain
     switch (o) {

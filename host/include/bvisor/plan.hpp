@@ -61,15 +61,11 @@ using SeccompRequest = codec::SeccompRequest;
 template <class T> struct HostValue {
     using type = T; // U32, Bool, SeccompRequest
 };
-template <> struct HostValue<codec::Strings> {
-    using type = std::vector<std::string>;
-};
+template <> struct HostValue<codec::Strings> { using type = std::vector<std::string>; };
 template <> struct HostValue<codec::EnvPairs> {
     using type = std::vector<std::pair<std::string, std::string>>;
 };
-template <> struct HostValue<codec::Flag> {
-    using type = bool;
-};
+template <> struct HostValue<codec::Flag> { using type = bool; };
 template <> struct HostValue<codec::CapabilitySet> {
     using type = uint64_t; // bit n = capability n; 0 = absent
 };

@@ -56,9 +56,9 @@ struct OptionRow {
 };
 
 struct OptionSection {
-    const char* title;            // "Filesystem (Landlock, Linux 5.13 or newer):"
+    const char* title; // "Filesystem (Landlock, Linux 5.13 or newer):"
     std::span<const OptionRow> rows;
-    const char* after;            // text after the rows, or nullptr
+    const char* after; // text after the rows, or nullptr
 };
 
 constexpr const char* kDefaultPath = "/usr/local/bin:/usr/bin:/bin";
