@@ -675,8 +675,11 @@ def checks_and_tasks(n, s, launchers, variant_targets, fuzz_bins, shipped):
     if ASAN_UNIT_TESTS in asan_targets:
         fast.insert(0, ASAN_UNIT_TESTS)
         fast_inputs.append(ASAN_UNIT_TESTS)
+    # The inner loop runs the two randomised harnesses a tenth as long (their full
+    # counts, 2000 and 3000 launches, are check-all's and CI's).
     n.build("check", "run", implicit=fast_inputs + ["tests/run"], variables={
-        "command": "python3 tests/run " + " ".join(fast), "description": "CHECK"})
+        "command": "BVISOR_RACE_RUNS=$${BVISOR_RACE_RUNS:-200} BVISOR_FAULT_RUNS=$${BVISOR_FAULT_RUNS:-300} "
+                   "python3 tests/run " + " ".join(fast), "description": "CHECK"})
     check_all_inputs = launchers + release_targets + asan_targets + shipped + [lint_stamp, man]
     n.build("check-all", "run", implicit=check_all_inputs + ["tests/run"], variables={
         "command": "python3 tests/run %s/bin/bvisor-tests '%s/asan/bin/bvisor-tests [unit] "
