@@ -14,24 +14,17 @@ namespace bvisor::launcher {
 
 namespace {
 
-constexpr int kExitChildFailed = 127;
-
 // Set by arm_child() before clone3; the child only reads it.
 const ChildPlan* g_window = nullptr;
 
-[[noreturn]] void report(int fd, uint32_t step, int32_t value) {
-    ChildReport r{step, value};
-    (void)sys::sys_write(fd, &r, sizeof r);
-    sys::sys_exit_group(kExitChildFailed);
-}
-
 [[noreturn]] void fail(const ChildPlan& p, ChildStep step, long neg_errno) {
-    report(p.error_write_fd, static_cast<uint32_t>(step), static_cast<int32_t>(-neg_errno));
+    write_child_report(p.error_write_fd, static_cast<uint32_t>(step),
+                       static_cast<int32_t>(-neg_errno));
 }
 
 // The window's handler for every terminating signal: nothing may end the window
 // without saying so. It never returns, so it needs no state beyond the error fd.
-void window_signal(int sig) { report(g_window->error_write_fd, kSignalRecord, sig); }
+void window_signal(int sig) { write_child_report(g_window->error_write_fd, kSignalRecord, sig); }
 
 // Signals whose default action is to terminate (or dump core) get window_signal; the
 // others (ignore, stop, continue) keep or get their default. SIGKILL and SIGSTOP
@@ -114,34 +107,6 @@ long wait_for_maps(const ChildPlan& p) {
 }
 
 } // namespace
-
-const char* child_step_name(uint32_t step) {
-    switch (static_cast<ChildStep>(step)) {
-    case ChildStep::UsernsSync:
-        return "userns_sync";
-    case ChildStep::Signals:
-        return "signals";
-    case ChildStep::Scrub:
-        return "scrub";
-    case ChildStep::NoNewPrivs:
-        return "no_new_privs";
-    case ChildStep::Landlock:
-        return "landlock";
-    case ChildStep::Seccomp:
-        return "seccomp";
-    case ChildStep::Exec:
-        return "exec";
-    case ChildStep::Session:
-        return "session";
-    case ChildStep::Keyring:
-        return "keyring";
-    case ChildStep::Capabilities:
-        return "capabilities";
-    case ChildStep::HardeningFilter:
-        return "hardening_filter";
-    }
-    return nullptr;
-}
 
 void arm_child(const ChildPlan& plan) { g_window = &plan; }
 

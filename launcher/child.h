@@ -8,17 +8,15 @@
 // nothing but its own stack, and the coordinator never writes what it reads.
 //
 // Every way the window can end before exec is reported as one record on the
-// launcher's own close-on-exec error pipe: a failed step {step, errno}, or a signal
-// that arrived {kSignalRecord, signo} (every terminating signal is caught for the
-// window; execveat resets caught signals to their defaults by itself). Only SIGKILL
-// cannot be caught: the coordinator tells that case apart afterwards by the child's
-// comm (set to a random sentinel here, replaced by the kernel at exec). EOF on the pipe
-// without a record means the write end was closed by exec or by SIGKILL.
+// launcher's own close-on-exec error pipe (child_report.h). Only SIGKILL cannot be
+// caught: the coordinator tells that case apart afterwards by the child's comm (set to
+// a random sentinel here, replaced by the kernel at exec; supervise.h's await_end).
 //
 // Not here: deciding anything. The coordinator decides what to apply (landlock.h,
 // hardening.h) and reports it; the child applies it or fails.
 #pragma once
 
+#include "child_report.h"
 #include "sys/seccomp.h"
 #include "sys/sig.h"
 
@@ -26,34 +24,6 @@
 #include <sys/types.h>
 
 namespace bvisor::launcher {
-
-// The steps of the child window, in order; the transcript says `step=<name>`.
-// Numbers are stable (new steps are appended), names are what the transcript carries.
-enum class ChildStep : uint32_t {
-    UsernsSync = 1,
-    Signals,
-    Scrub,
-    NoNewPrivs,
-    Landlock,
-    Seccomp,
-    Exec,
-    Session,         // setsid (hardening)
-    Keyring,         // a fresh session keyring (hardening)
-    Capabilities,    // drop capabilities (hardening)
-    HardeningFilter, // the hardening seccomp program
-};
-// The name of a step number, or nullptr if it is none.
-const char* child_step_name(uint32_t step);
-
-// A record whose `step` is this carries a signal number in `err`: the window was ended
-// by that signal before exec.
-constexpr uint32_t kSignalRecord = 0x100;
-
-// The record the child writes: one write, well under PIPE_BUF, so it is atomic.
-struct ChildReport {
-    uint32_t step;
-    int32_t err; // positive errno, or the signal for kSignalRecord
-};
 
 constexpr int kMaxKeepFds = 8;
 constexpr int kCommMax = 16; // TASK_COMM_LEN, with the NUL

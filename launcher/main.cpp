@@ -346,24 +346,17 @@ void spawn_child(Launch& l) {
     }
 }
 
-// Reads the child's error pipe to EOF. True when it holds a record.
+// Reads the child's error pipe to EOF. True when it holds a record; a failed read
+// reaps the child and faults.
 bool read_child_report(Launch& l, ChildReport* report) {
-    size_t got = 0;
-    while (got < sizeof *report) {
-        long n = sys::sys_read(l.error_pipe[0], reinterpret_cast<char*>(report) + got,
-                               sizeof *report - got);
-        if (n == sys::kEintr) continue;
-        if (n < 0) {
-            int status;
-            (void)reap(l.child, &status);
-            g_transcript.os_fault("read (child error pipe)", n);
-        }
-        if (n == 0) break;
-        got += static_cast<size_t>(n);
+    long err = 0;
+    ReportRead got = launcher::read_child_report(l.error_pipe[0], report, &err);
+    if (got == ReportRead::Failed) {
+        int status;
+        (void)reap(l.child, &status);
+        g_transcript.os_fault("read (child error pipe)", err);
     }
-    (void)sys::sys_close(l.error_pipe[0]);
-    if (got != 0 && got != sizeof *report) *report = ChildReport{0, 5}; // EIO, step unknown
-    return got != 0;
+    return got == ReportRead::Record;
 }
 
 // The child's launch ended before exec: say why (one or two notes), reap it, fault.
@@ -380,17 +373,15 @@ bool read_child_report(Launch& l, ChildReport* report) {
 
 [[noreturn]] void fault_ended_by_signal(pid_t child, long sig, const char* how) {
     Line text;
-    text.append("child ended by signal=").append_i64(sig).append(" before exec").append(how);
+    describe_child_report(ChildReport{kSignalRecord, static_cast<int32_t>(sig)}, text);
+    text.append(how);
     child_fault(child, text);
 }
 
 // A record means the window ended before exec: say how, reap, fault.
 [[noreturn]] void fault_child_report(pid_t child, const ChildReport& report) {
-    if (report.step == kSignalRecord) fault_ended_by_signal(child, report.err, "");
     Line text;
-    const char* step = child_step_name(report.step);
-    text.append("child errno=").append_i64(report.err);
-    text.append(" step=").append(step ? step : "unknown");
+    describe_child_report(report, text);
     child_fault(child, text);
 }
 
