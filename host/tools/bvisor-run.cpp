@@ -735,6 +735,21 @@ long workload_group(Launch& launch, bool fresh) {
     return std::strtol(t.c_str() + at + mark.size(), nullptr, 10);
 }
 
+// The command line (bvisor/run_options.hpp); --help and --version end here, a usage
+// error ends with 125.
+Options options_or_exit(int argc, char** argv) {
+    Options o;
+    try {
+        o = parse_run_args(argc, argv);
+    } catch (const UsageError& e) {
+        fail(kExitFailed, e.what());
+    }
+    if (o.help) std::fputs(run_help().c_str(), stdout);
+    if (o.version) std::printf("bvisor-run %s (plan protocol v1)\n", kVersion);
+    if (o.help || o.version) std::exit(0);
+    return o;
+}
+
 // After the launcher has been reaped: the forwarded signals back at their defaults, so
 // nothing bvisor-run still does (writing a status to a slow pipe) outlasts a Ctrl-C.
 void default_signals() {
@@ -754,20 +769,7 @@ int main(int argc, char** argv) {
     // A parent that ignores SIGCHLD (Python's signal.SIG_IGN, many daemons) would make
     // the kernel reap the launcher for us, and its status would be lost.
     ::signal(SIGCHLD, SIG_DFL);
-    Options o;
-    try {
-        o = parse_run_args(argc, argv);
-    } catch (const UsageError& e) {
-        fail(kExitFailed, e.what());
-    }
-    if (o.help) {
-        std::fputs(run_help().c_str(), stdout);
-        return 0;
-    }
-    if (o.version) {
-        std::printf("bvisor-run %s (plan protocol v1)\n", kVersion);
-        return 0;
-    }
+    Options o = options_or_exit(argc, argv);
     g_status_options = &o;
     if (!o.json_status_path.empty()) open_status_file(o.json_status_path);
     if (o.launcher.empty()) o.launcher = self_dir(argv[0]) + "/bvisor-linux-launcher";

@@ -118,3 +118,18 @@ TEST_CASE("invalid JSON plans are refused with the field named", "[unit][json]")
     CHECK_THAT(error_of(replace(j, "\"deny_new_tasks\":true,", "")),
                ContainsSubstring("target.seccomp: missing key \"deny_new_tasks\""));
 }
+
+TEST_CASE("a deeply nested value under an unknown target key is refused by name, not walked",
+          "[unit][json]") {
+    std::string j = to_json(full_body());
+    std::string deep = std::string(100000, '[') + std::string(100000, ']');
+    for (const char* at : {"\"user_namespace\":{}", "\"seccomp\":{"}) {
+        INFO(at);
+        std::string edited = j;
+        std::string key = at;
+        std::string with = key.back() == '}' ? key.substr(0, key.size() - 1) + "\"x\":" + deep + "}"
+                                             : key + "\"x\":" + deep + ",";
+        edited.replace(edited.find(key), key.size(), with);
+        CHECK_THAT(error_of(edited), ContainsSubstring("unknown key \"x\""));
+    }
+}
