@@ -36,13 +36,6 @@ bool has_setpcap() {
     return data[0].effective & (1u << sys::kCapSetpcap);
 }
 
-[[noreturn]] void refuse_missing(const char* what, long neg_errno) {
-    Line detail;
-    detail.append(what).append(", required by the plan's hardening entry: ");
-    append_os_error(detail, neg_errno);
-    g_transcript.refuse(codec::RefusalReason::MissingPrimitive, detail);
-}
-
 } // namespace
 
 HardeningSetup prepare_hardening(const codec::Plan& plan, const codec::Schedule& schedule,
@@ -51,6 +44,14 @@ HardeningSetup prepare_hardening(const codec::Plan& plan, const codec::Schedule&
     h.active = schedule.hardened();
     if (!h.active) return h;
     const bool required = schedule.hardening > 0;
+    if (required && landlock.scopes_missing) {
+        Line detail;
+        detail.append("Landlock scopes (signal, abstract_unix), required by the plan's "
+                      "hardening entry: this kernel has Landlock ABI ");
+        detail.append_u64(static_cast<uint64_t>(landlock.abi))
+            .append(", they need ABI 6 (Linux 6.12)");
+        g_transcript.refuse(codec::RefusalReason::MissingPrimitive, detail);
+    }
 
     // Keyrings: a kernel without them (ENOSYS), or a filter or LSM that refuses keyctl
     // (EPERM, EACCES: Docker's default profile does), leaves the workload no keyring to
@@ -67,7 +68,12 @@ HardeningSetup prepare_hardening(const codec::Plan& plan, const codec::Schedule&
 
     long avail = sys::sys_seccomp_errno_available();
     h.filter_available = avail == 0;
-    if (!h.filter_available && required) refuse_missing("a seccomp filter", avail);
+    if (!h.filter_available && required) {
+        Line detail;
+        detail.append("a seccomp filter, required by the plan's hardening entry: ");
+        append_os_error(detail, avail);
+        g_transcript.refuse(codec::RefusalReason::MissingPrimitive, detail);
+    }
     if (h.filter_available) {
         h.filter.truncate_by_seccomp = landlock.truncate_by_seccomp;
         size_t n = codec::compile_hardening_filter(h.filter, g_filter);

@@ -12,7 +12,8 @@
 //
 // What the kernel cannot do is reported, never assumed: keyrings (ENOSYS, or refused by
 // a filter the workload inherits too), seccomp filters. A plan with the hardening entry
-// requires all of it and is refused MissingPrimitive instead.
+// requires all of it, and the Landlock scopes (which landlock.h reports missing below
+// ABI 6), and is refused MissingPrimitive instead.
 //
 // Not here: the Landlock ruleset (landlock.h), the denylist (codec/seccomp_bpf.h).
 #pragma once

@@ -7,6 +7,8 @@
 
 namespace bvisor::launcher {
 
+using codec::RefusalReason;
+
 // What Landlock does on ABI N: the one place that answers it, walking down from the
 // newest ABI the launcher uses, each older ABI losing what it lacks (as the kernel's
 // samples/landlock/sandboxer.c does). Whatever else depends on the ABI is read from
@@ -72,24 +74,19 @@ void append_scopes(Line& text, uint64_t scoped) {
     put(sys::kLandlockScopeSignal, "signal");
 }
 
-[[noreturn]] void refuse_missing(const char* what, long abi, const char* needs) {
-    Line detail;
-    detail.append(what).append(": this kernel has Landlock ABI ");
-    detail.append_u64(static_cast<uint64_t>(abi)).append(needs);
-    g_transcript.refuse(codec::RefusalReason::MissingPrimitive, detail);
-}
-
-// Check 11: the ruleset and one rule per root slot.
-int build_ruleset(codec::Span<codec::Slot> slots, const LandlockSetup& ll) {
+// Check 11: the ruleset and one rule per root slot, into ll.ruleset_fd. False, with
+// the refusal and its detail, when the kernel rejects either.
+bool build_ruleset(codec::Span<codec::Slot> slots, LandlockSetup& ll, RefusalReason* reason,
+                   codec::TextBuf& detail) {
     sys::LandlockRulesetAttr attr{ll.handled, 0, ll.scoped};
     long ruleset = sys::sys_landlock_create_ruleset(&attr);
     if (ruleset < 0) {
         // The kernel rejects what we asked it to handle: it lacks that part of Landlock.
-        Line detail;
         detail.append("landlock_create_ruleset (handled=0x").append_hex(ll.handled);
         detail.append(" scoped=0x").append_hex(ll.scoped).append("): ");
         append_os_error(detail, ruleset);
-        g_transcript.refuse(codec::RefusalReason::MissingPrimitive, detail);
+        *reason = RefusalReason::MissingPrimitive;
+        return false;
     }
     for (const codec::Slot& s : slots) {
         if (s.role != codec::Role::ReadRoot && s.role != codec::Role::WriteRoot) continue;
@@ -98,28 +95,29 @@ int build_ruleset(codec::Span<codec::Slot> slots, const LandlockSetup& ll) {
         rule.parent_fd = static_cast<int32_t>(s.slot_index);
         long r = sys::sys_landlock_add_path_rule(static_cast<int>(ruleset), &rule);
         if (r < 0) {
-            Line detail;
             detail.append("landlock_add_rule for slot ").append_u64(s.slot_index).append(" (");
             detail.append(codec::role_name(s.role)).append(", ").append(codec::kind_name(s.kind));
             detail.append("): ");
             append_os_error(detail, r);
             (void)sys::sys_close(static_cast<int>(ruleset));
-            g_transcript.refuse(codec::RefusalReason::HandleMismatch, detail);
+            *reason = RefusalReason::HandleMismatch;
+            return false;
         }
     }
-    return static_cast<int>(ruleset);
+    ll.ruleset_fd = static_cast<int>(ruleset);
+    return true;
 }
 
 } // namespace
 
-LandlockSetup prepare_landlock(const codec::Plan& plan, const codec::Schedule& schedule) {
+LandlockSetup prepare_landlock(const codec::Plan& plan) {
     LandlockSetup ll;
     ll.abi = sys::sys_landlock_abi();
     if (ll.abi < 0) {
         Line detail;
         detail.append("Landlock is not available: ");
         append_os_error(detail, ll.abi);
-        g_transcript.refuse(codec::RefusalReason::MissingPrimitive, detail);
+        g_transcript.refuse(RefusalReason::MissingPrimitive, detail);
     }
     // The errata query is separate from the ABI number; kernels without it say EINVAL.
     long errata = sys::sys_landlock_errata();
@@ -138,9 +136,11 @@ LandlockSetup prepare_landlock(const codec::Plan& plan, const codec::Schedule& s
     }
     const codec::Target& t = plan.target;
     if (t.landlock_min_abi > ll.abi) {
-        Line needs;
-        needs.append(", below the plan's landlock_min_abi ").append_u64(t.landlock_min_abi);
-        refuse_missing("Landlock", ll.abi, needs.c_str());
+        Line detail;
+        detail.append("Landlock: this kernel has Landlock ABI ")
+            .append_u64(static_cast<uint64_t>(ll.abi));
+        detail.append(", below the plan's landlock_min_abi ").append_u64(t.landlock_min_abi);
+        g_transcript.refuse(RefusalReason::MissingPrimitive, detail);
     }
 
     uint64_t wanted = (t.allow_abstract_unix ? 0 : sys::kLandlockScopeAbstractUnixSocket) |
@@ -152,15 +152,15 @@ LandlockSetup prepare_landlock(const codec::Plan& plan, const codec::Schedule& s
         append_scopes(text, wanted);
         g_transcript.note(text);
     } else if (wanted) {
-        if (schedule.hardening > 0)
-            refuse_missing("Landlock scopes (signal, abstract_unix), required by the plan's "
-                           "hardening entry",
-                           ll.abi, ", they need ABI 6 (Linux 6.12)");
+        // Refused by the hardening stage when the plan requires it (hardening.h).
+        ll.scopes_missing = true;
         Line text;
         text.append("landlock scopes=unavailable abi=").append_u64(static_cast<uint64_t>(ll.abi));
         g_transcript.note(text);
     }
-    ll.ruleset_fd = build_ruleset(plan.slots, ll);
+    Line detail;
+    RefusalReason reason;
+    if (!build_ruleset(plan.slots, ll, &reason, detail)) g_transcript.refuse(reason, detail);
     return ll;
 }
 

@@ -42,13 +42,14 @@ struct LandlockSetup {
     uint64_t handled = 0;
     uint64_t scoped = 0;
     bool truncate_by_seccomp = false;
+    bool scopes_missing = false; // the plan wants scopes this ABI does not have
     int ruleset_fd = -1;
 };
 
 // Checks 10 and 11 and the `# landlock` notes. Refuses (exit 3) through the transcript
-// when Landlock is missing, older than the plan requires, lacks scopes a plan that
-// requires hardening needs, or rejects the ruleset; HandleMismatch when a rule's fd is
-// rejected.
-LandlockSetup prepare_landlock(const codec::Plan& plan, const codec::Schedule& schedule);
+// when Landlock is missing, older than the plan's landlock_min_abi, or rejects the
+// ruleset; HandleMismatch when a rule's fd is rejected. Scopes the ABI lacks are noted
+// and left to the hardening stage, which refuses them for a plan that requires them.
+LandlockSetup prepare_landlock(const codec::Plan& plan);
 
 } // namespace bvisor::launcher

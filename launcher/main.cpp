@@ -166,7 +166,7 @@ void verify_handles(Launch& l) {
 // compiled here, before clone3; the child only installs them.
 void prepare_confinement(Launch& l) {
     if (l.schedule.landlock > 0) {
-        l.landlock = prepare_landlock(l.plan(), l.schedule);
+        l.landlock = prepare_landlock(l.plan());
         g_child.ruleset_fd = l.landlock.ruleset_fd;
     }
     l.hardening = prepare_hardening(l.plan(), l.schedule, l.landlock, g_child);
