@@ -42,6 +42,7 @@ SOURCE_DIRS = [
     "host/include/bvisor",
     "host/lib",
     "host/tools",
+    "host/tools/bvisor-run",
     "launcher",
     "launcher/sys",
     "tests/bench",
@@ -231,7 +232,12 @@ class Sources:
         self.codec = listdir("codec", ".cpp")
         self.launcher = listdir("launcher", ".cpp") + listdir("launcher/sys", ".cpp")
         self.hostlib = listdir("host/lib", ".cpp")
-        self.tools = listdir("host/tools", ".cpp")
+        # A tool is host/tools/NAME.cpp, or the .cpp files of host/tools/NAME/.
+        self.tools = {os.path.splitext(os.path.basename(src))[0]: [src]
+                      for src in listdir("host/tools", ".cpp")}
+        for d in sorted(os.listdir(os.path.join(ROOT, "host/tools"))):
+            if os.path.isdir(os.path.join(ROOT, "host/tools", d)):
+                self.tools[d] = listdir("host/tools/" + d, ".cpp")
         self.support = listdir("tests/support", ".cpp")
         self.unit = listdir("tests/unit", ".cpp")
         self.integration = listdir("tests/integration", ".cpp")
@@ -497,9 +503,9 @@ def host_variant(n, s, name, bindir):
     lib = "%s/%s/libbvisor.a" % (BUILD, name)
     n.build(lib, "ar", objs(s.codec + s.hostlib))
     targets = [lib]
-    for src in s.tools:
-        out = bindir + "/" + os.path.splitext(os.path.basename(src))[0]
-        n.build(out, "link_" + name, objs([src]) + [lib])
+    for prog, srcs in sorted(s.tools.items()):
+        out = bindir + "/" + prog
+        n.build(out, "link_" + name, objs(srcs) + [lib])
         targets.append(out)
     if s.probe:
         out = bindir + "/bvisor-test-probe"
@@ -607,10 +613,10 @@ def static_tools(n, s, launcher_bin):
     n.comment("--- static tools: no libc needed at run time (build/static/bin)")
     bindir = BUILD + "/static/bin"
     targets = []
-    for src in s.tools:
-        prog = os.path.splitext(os.path.basename(src))[0]
+    for prog, srcs in sorted(s.tools.items()):
         unchecked = "%s/static/%s.unchecked" % (BUILD, prog)
-        n.build(unchecked, "link_static", [obj_of("release", src), BUILD + "/release/libbvisor.a"])
+        n.build(unchecked, "link_static",
+                [obj_of("release", src) for src in srcs] + [BUILD + "/release/libbvisor.a"])
         n.build(bindir + "/" + prog, "check_static", unchecked,
                 implicit=["toolchain/check-static.sh"])
         targets.append(bindir + "/" + prog)
@@ -628,7 +634,7 @@ def deb(n, t, s, launcher_bin):
     n.comment("--- the Debian package (ninja deb)")
     package = "%s/deb/bvisor_%s_amd64.deb" % (BUILD, t.version)
     installed = ([launcher_bin, BUILD + "/release/libbvisor.a", MAN]
-                 + [BUILD + "/bin/" + os.path.splitext(os.path.basename(p))[0] for p in s.tools]
+                 + [BUILD + "/bin/" + prog for prog in sorted(s.tools)]
                  + listdir("host/include/bvisor", ".hpp") + listdir("codec", ".h")
                  + ["README.md", "docs/PROTOCOL.md"])
     n.build(package, "mkdeb", implicit=installed + [

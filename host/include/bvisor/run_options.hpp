@@ -4,7 +4,7 @@
 // in a policy file), its metavar, its help, and the action that records it in
 // RunOptions. `--help` is generated from the table, and tests check the man page
 // (docs/bvisor-run.1.md) against it, so an option exists in all three or fails a test.
-// What the options mean for the plan is bvisor-run's business (host/tools/bvisor-run.cpp).
+// What the options mean for the plan is bvisor-run's business (host/tools/bvisor-run/).
 #pragma once
 
 #include "error.hpp"
