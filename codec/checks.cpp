@@ -114,14 +114,14 @@ Status validate_table(Span<Slot> slots) {
 }
 
 bool check_table(const Plan& plan, int control_fd, int plan_fd, Refusal* ret) {
-    Status dup = validate_table(plan.slots);
+    Status dup = validate_table(plan.descriptor_table);
     if (!dup.ok()) {
         refuse(ret, RefusalReason::PlanInvalid, dup.code);
         ret->status = dup;
         return false;
     }
-    for (size_t i = 0; i < plan.slots.len; ++i) {
-        const Slot& s = plan.slots[i];
+    for (size_t i = 0; i < plan.descriptor_table.len; ++i) {
+        const Slot& s = plan.descriptor_table[i];
         Error e = Error::Ok;
         const char* needs = nullptr;
         if (s.slot_index > 2147483647u) {
@@ -185,7 +185,7 @@ bool check_confinement_pairing(const Plan& plan, Refusal* ret) {
     if (plan.target.seccomp.present && s.seccomp == 0)
         return refuse(ret, RefusalReason::PlanInvalid, Error::SeccompRequestWithoutEntry);
     bool roots = false;
-    for (const auto& slot : plan.slots)
+    for (const auto& slot : plan.descriptor_table)
         roots = roots || is_root(slot.role);
     if (roots && s.landlock == 0)
         return refuse(ret, RefusalReason::PlanInvalid, Error::RootsWithoutLandlock);
@@ -241,7 +241,7 @@ bool check_target(const Plan& plan, Refusal* ret) {
     if (t.network_namespace && !t.user_namespace)
         return refuse(ret, RefusalReason::PlanInvalid, Error::NetnsWithoutUserns);
     bool found = false;
-    for (const auto& s : plan.slots)
+    for (const auto& s : plan.descriptor_table)
         found = found || (s.role == Role::TargetExe && s.slot_index == t.exe_slot);
     if (!found) {
         refuse(ret, RefusalReason::PlanInvalid, Error::NoTargetExeSlot);

@@ -168,57 +168,11 @@ bool read_counted(Reader& r, uint32_t cap, Error too_many, uint32_t* ret_n) {
 
 // ------------------------------------------------------------------ schema
 
-constexpr Field kEntryFields[] = {{"id", false},
-                                  {"version", false},
-                                  {"phase_code", false},
-                                  {"param_digest", false},
-                                  {"decl_digest", false}};
 constexpr Field kLoweringFields[] = {{"entries", false}};
 constexpr Field kShapeFields[] = {{"kind", false}, {"writable", false}};
 constexpr Field kSlotFields[] = {{"slot_index", false}, {"role", false}, {"expected", false}};
-constexpr Field kBodyFields[] = {{"attempt_id", false},
-                                 {"plan_id", false},
-                                 {"h_a", false},
-                                 {"h_p", false},
-                                 {"h_l", false},
-                                 {"lowering", false},
-                                 {"descriptor_table", false},
-                                 {"target", false}};
 
 template <size_t N> constexpr int count(const Field (&)[N]) { return static_cast<int>(N); }
-
-bool read_entry(Reader& r, LoweringEntry* e) {
-    return read_struct(r, kEntryFields, count(kEntryFields), [&](int f) {
-        switch (f) {
-        case 0:
-            return r.str(&e->id);
-        case 1:
-            return read_u32(r, &e->version);
-        case 2:
-            return read_u8(r, &e->phase_code);
-        case 3:
-            return r.digest(&e->param_digest);
-        default:
-            return r.digest(&e->decl_digest);
-        }
-    });
-}
-
-bool read_lowering(Reader& r, PlanStorage* storage, Span<LoweringEntry>* ret) {
-    return read_struct(r, kLoweringFields, count(kLoweringFields), [&](int) {
-        uint32_t n;
-        if (!read_counted(r, kMaxLoweringEntries, Error::TooManyEntries, &n)) return false;
-        if (!r.enter()) return false;
-        for (uint32_t i = 0; i < n; ++i) {
-            r.set_index(static_cast<int32_t>(i));
-            if (!read_entry(r, &storage->lowering[i])) return false;
-        }
-        r.set_index(-1);
-        r.leave();
-        *ret = Span<LoweringEntry>{storage->lowering, n};
-        return true;
-    });
-}
 
 bool read_slot(Reader& r, Slot* s) {
     return read_struct(r, kSlotFields, count(kSlotFields), [&](int f) {
@@ -236,20 +190,6 @@ bool read_slot(Reader& r, Slot* s) {
     });
 }
 
-bool read_table(Reader& r, PlanStorage* storage, Span<Slot>* ret) {
-    uint32_t n;
-    if (!read_counted(r, kMaxSlots, Error::TooManySlots, &n)) return false;
-    if (!r.enter()) return false;
-    for (uint32_t i = 0; i < n; ++i) {
-        r.set_index(static_cast<int32_t>(i));
-        if (!read_slot(r, &storage->slots[i])) return false;
-    }
-    r.set_index(-1);
-    r.leave();
-    *ret = Span<Slot>{storage->slots, n};
-    return true;
-}
-
 // ------------------------------------------------------------------ schema-listed structs
 //
 // The structs of a BVISOR_*_FIELDS list (plan.h) are read and written field by field
@@ -261,6 +201,8 @@ struct ReadContext {
     PlanStorage* storage;
     uint32_t strings = 0; // Str pool used, and the argv + envp strings so far
     uint32_t pairs = 0;   // EnvPair pool used
+    // Where the body's `lowering` value lies in the body (h_l binds those bytes).
+    size_t lowering_offset = 0, lowering_len = 0;
 };
 
 template <class T> constexpr bool kOptional = false;
@@ -271,9 +213,58 @@ template <class T> constexpr bool kOptional<Maybe<T>> = true;
 
 template <class S> bool read_listed(Reader& r, ReadContext& c, S* s);
 template <class S> void write_listed(Writer& w, const S& s);
+// The listed structs (BVISOR_LISTED_STRUCT below), declared before their first use.
+#define BVISOR_DECLARE_LISTED(S)                                                                   \
+    template <> bool read_listed(Reader& r, ReadContext& c, S* s);                                 \
+    template <> void write_listed(Writer& w, const S& s);
+BVISOR_DECLARE_LISTED(LoweringEntry)
+BVISOR_DECLARE_LISTED(Plan)
+BVISOR_DECLARE_LISTED(SeccompRequest)
+BVISOR_DECLARE_LISTED(Target)
 
 bool read_value(Reader& r, ReadContext&, U32* v) { return read_u32(r, v); }
+bool read_value(Reader& r, ReadContext&, U8* v) { return read_u8(r, v); }
 bool read_value(Reader& r, ReadContext&, Bool* v) { return r.boolean(v); }
+bool read_value(Reader& r, ReadContext&, Text* v) { return r.str(v); }
+bool read_value(Reader& r, ReadContext&, Digest* v) { return r.digest(v); }
+bool read_value(Reader& r, ReadContext& c, Target* v) { return read_listed(r, c, v); }
+
+bool read_lowering(Reader& r, ReadContext& c, Lowering* ret) {
+    return read_struct(r, kLoweringFields, count(kLoweringFields), [&](int) {
+        uint32_t n;
+        if (!read_counted(r, kMaxLoweringEntries, Error::TooManyEntries, &n)) return false;
+        if (!r.enter()) return false;
+        for (uint32_t i = 0; i < n; ++i) {
+            r.set_index(static_cast<int32_t>(i));
+            if (!read_listed(r, c, &c.storage->lowering[i])) return false;
+        }
+        r.set_index(-1);
+        r.leave();
+        *ret = Lowering{c.storage->lowering, n};
+        return true;
+    });
+}
+
+bool read_value(Reader& r, ReadContext& c, SlotTable* ret) {
+    uint32_t n;
+    if (!read_counted(r, kMaxSlots, Error::TooManySlots, &n)) return false;
+    if (!r.enter()) return false;
+    for (uint32_t i = 0; i < n; ++i) {
+        r.set_index(static_cast<int32_t>(i));
+        if (!read_slot(r, &c.storage->slots[i])) return false;
+    }
+    r.set_index(-1);
+    r.leave();
+    *ret = SlotTable{c.storage->slots, n};
+    return true;
+}
+
+bool read_value(Reader& r, ReadContext& c, Lowering* v) {
+    c.lowering_offset = r.pos();
+    bool ok = read_lowering(r, c, v);
+    c.lowering_len = r.pos() - c.lowering_offset;
+    return ok;
+}
 
 bool read_value(Reader& r, ReadContext&, Flag* v) {
     v->on = true;
@@ -361,17 +352,28 @@ bool read_value(Reader& r, ReadContext&, MinAbi* v) {
     return true;
 }
 
-bool present(U32) { return true; }
-bool present(Bool) { return true; }
-bool present(Strings) { return true; }
-bool present(EnvPairs) { return true; }
+template <class T> bool present(const T&) { return true; } // a required field
 bool present(Flag v) { return v.on; }
 bool present(CapabilitySet v) { return v.bits != 0; }
 bool present(MinAbi v) { return v.abi != 0; }
 template <class T> bool present(const Maybe<T>& v) { return v.present; }
 
+void write_lowering(Writer& w, Lowering lowering);
+void write_slot(Writer& w, const Slot& s);
+
 void write_value(Writer& w, U32 v) { w.uint(v); }
+void write_value(Writer& w, U8 v) { w.uint(v); }
 void write_value(Writer& w, Bool v) { w.boolean(v); }
+void write_value(Writer& w, Text v) { w.str(v); }
+void write_value(Writer& w, const Digest& v) { w.digest(v); }
+void write_value(Writer& w, Lowering v) { write_lowering(w, v); }
+void write_value(Writer& w, const Target& v) { write_listed(w, v); }
+
+void write_value(Writer& w, SlotTable v) {
+    w.array_header(static_cast<uint32_t>(v.len));
+    for (const auto& s : v)
+        write_slot(w, s);
+}
 void write_value(Writer& w, Flag) { w.map_header(0); }
 template <class T> void write_value(Writer& w, const Maybe<T>& v) { write_listed(w, v.value); }
 
@@ -428,6 +430,8 @@ void write_value(Writer& w, MinAbi v) { w.uint(v.abi); }
         LIST(BVISOR_WRITE_PRESENT)                                                                 \
     }
 
+BVISOR_LISTED_STRUCT(LoweringEntry, BVISOR_ENTRY_FIELDS)
+BVISOR_LISTED_STRUCT(Plan, BVISOR_BODY_FIELDS)
 BVISOR_LISTED_STRUCT(SeccompRequest, BVISOR_SECCOMP_FIELDS)
 BVISOR_LISTED_STRUCT(Target, BVISOR_TARGET_FIELDS)
 
@@ -437,31 +441,11 @@ bool read_target(Reader& r, PlanStorage* storage, Target* t) {
 }
 
 bool read_body(Reader& r, PlanStorage* storage, DecodedPlan* out) {
-    Plan& p = out->plan;
-    return read_struct(r, kBodyFields, count(kBodyFields), [&](int f) {
-        switch (f) {
-        case 0:
-            return r.digest(&p.attempt_id);
-        case 1:
-            return r.digest(&p.plan_id);
-        case 2:
-            return r.digest(&p.h_a);
-        case 3:
-            return r.digest(&p.h_p);
-        case 4:
-            return r.digest(&p.h_l);
-        case 5: {
-            out->lowering_offset = r.pos();
-            bool ok = read_lowering(r, storage, &p.lowering);
-            out->lowering_len = r.pos() - out->lowering_offset;
-            return ok;
-        }
-        case 6:
-            return read_table(r, storage, &p.slots);
-        default:
-            return read_target(r, storage, &p.target);
-        }
-    });
+    ReadContext c{storage};
+    bool ok = read_listed(r, c, &out->plan);
+    out->lowering_offset = c.lowering_offset;
+    out->lowering_len = c.lowering_len;
+    return ok;
 }
 
 // Exact consumption: the top-level value must end exactly at the end of the input.
@@ -472,26 +456,12 @@ Status finish(Reader& r) {
 
 // ------------------------------------------------------------------ encoders
 
-void write_entry(Writer& w, const LoweringEntry& e) {
-    w.map_header(5);
-    w.str("id");
-    w.str(e.id);
-    w.str("version");
-    w.uint(e.version);
-    w.str("phase_code");
-    w.uint(e.phase_code);
-    w.str("param_digest");
-    w.digest(e.param_digest);
-    w.str("decl_digest");
-    w.digest(e.decl_digest);
-}
-
-void write_lowering(Writer& w, Span<LoweringEntry> lowering) {
+void write_lowering(Writer& w, Lowering lowering) {
     w.map_header(1);
     w.str("entries");
     w.array_header(static_cast<uint32_t>(lowering.len));
     for (const auto& e : lowering)
-        write_entry(w, e);
+        write_listed(w, e);
 }
 
 void write_slot(Writer& w, const Slot& s) {
@@ -510,27 +480,7 @@ void write_slot(Writer& w, const Slot& s) {
 
 void write_target(Writer& w, const Target& t) { write_listed(w, t); }
 
-void write_body(Writer& w, const Plan& p) {
-    w.map_header(8);
-    w.str("attempt_id");
-    w.digest(p.attempt_id);
-    w.str("plan_id");
-    w.digest(p.plan_id);
-    w.str("h_a");
-    w.digest(p.h_a);
-    w.str("h_p");
-    w.digest(p.h_p);
-    w.str("h_l");
-    w.digest(p.h_l);
-    w.str("lowering");
-    write_lowering(w, p.lowering);
-    w.str("descriptor_table");
-    w.array_header(static_cast<uint32_t>(p.slots.len));
-    for (const auto& s : p.slots)
-        write_slot(w, s);
-    w.str("target");
-    write_target(w, p.target);
-}
+void write_body(Writer& w, const Plan& p) { write_listed(w, p); }
 
 template <class F> size_t encode_with(uint8_t* out, size_t cap, Status* ret_status, F write) {
     Writer w = out ? Writer(out, cap) : Writer();
@@ -597,7 +547,8 @@ Status decode_body(Bytes body, PlanStorage* storage, DecodedPlan* ret) {
 
 Status decode_lowering(Bytes bytes, PlanStorage* storage, Span<LoweringEntry>* ret) {
     return decode_with(bytes, "lowering", ret, [&](Reader& r, Span<LoweringEntry>* out) {
-        return read_lowering(r, storage, out);
+        ReadContext c{storage};
+        return read_lowering(r, c, out);
     });
 }
 

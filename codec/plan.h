@@ -28,14 +28,6 @@ constexpr uint8_t kFrameMagic[8] = {'B', 'V', 'Z', 'L', 'N', 'C', 'H', '1'};
 constexpr uint16_t kProtocolVersion = 1;
 
 // --- the upstream structs (section 3), field order is normative
-struct LoweringEntry {
-    Str id;
-    uint32_t version = 0;
-    uint8_t phase_code = 0;
-    Digest param_digest;
-    Digest decl_digest;
-};
-
 struct Slot {
     uint32_t slot_index = 0;
     Role role = Role::ReadRoot;
@@ -85,16 +77,38 @@ template <class T> struct Maybe { // an optional struct
 // One-word names for the field types, so that the schema lists below can be expanded
 // in any namespace (the host's TargetSpec is generated from the same list).
 using U32 = uint32_t;
+using U8 = uint8_t;
 using Bool = bool;
+using Text = Str;
 using Strings = Span<Str>;
 using EnvPairs = Span<EnvPair>;
+using SlotTable = Span<Slot>; // descriptor_table, an array of slots
 
 // --- the schema lists. One list per struct: X(name, type), in wire order (the order
 // is normative: it is the order of the map's keys). A field is optional exactly when
 // its type has an absent form (Flag, Maybe, CapabilitySet, MinAbi). The list drives
 // the struct below, the decoder (a switch on the enum it generates), the encoder (the
 // map size is counted from it), and on the host TargetSpec, its conversions and its
-// JSON. A new optional target field is one line here, plus what it means.
+// JSON. A new optional target field is one line here, plus what it means. The body and
+// lowering entry lists are upstream's (frozen: no optional field), so only the codec
+// expands them; a slot (whose `expected` is a nested map) is written out by hand.
+#define BVISOR_ENTRY_FIELDS(X)                                                                     \
+    X(id, Text)                                                                                    \
+    X(version, U32)                                                                                \
+    X(phase_code, U8)                                                                              \
+    X(param_digest, Digest)                                                                        \
+    X(decl_digest, Digest)
+
+#define BVISOR_BODY_FIELDS(X)                                                                      \
+    X(attempt_id, Digest)                                                                          \
+    X(plan_id, Digest)                                                                             \
+    X(h_a, Digest)                                                                                 \
+    X(h_p, Digest)                                                                                 \
+    X(h_l, Digest)                                                                                 \
+    X(lowering, Lowering)                                                                          \
+    X(descriptor_table, SlotTable)                                                                 \
+    X(target, Target)
+
 #define BVISOR_SECCOMP_FIELDS(X)                                                                   \
     X(deny_new_tasks, Bool)                                                                        \
     X(deny_inet_sockets, Bool)
@@ -114,6 +128,11 @@ using EnvPairs = Span<EnvPair>;
 
 #define BVISOR_SCHEMA_MEMBER(name, type) type name{};
 
+struct LoweringEntry {
+    BVISOR_ENTRY_FIELDS(BVISOR_SCHEMA_MEMBER)
+};
+using Lowering = Span<LoweringEntry>; // LoweringWireV1 { entries }
+
 struct SeccompRequest {
     BVISOR_SECCOMP_FIELDS(BVISOR_SCHEMA_MEMBER)
     bool operator==(const SeccompRequest&) const = default;
@@ -124,15 +143,8 @@ struct Target {
     BVISOR_TARGET_FIELDS(BVISOR_SCHEMA_MEMBER)
 };
 
-struct Plan {
-    Digest attempt_id;
-    Digest plan_id;
-    Digest h_a;
-    Digest h_p;
-    Digest h_l;
-    Span<LoweringEntry> lowering; // LoweringWireV1 { entries }
-    Span<Slot> slots;             // descriptor_table
-    Target target;
+struct Plan { // LinuxLaunchBodyV1
+    BVISOR_BODY_FIELDS(BVISOR_SCHEMA_MEMBER)
 };
 
 // Where the decoder keeps the sequences it decodes. ~3 MiB: static in the launcher,

@@ -157,7 +157,7 @@ void verify_plan(Launch& l) {
 // --- Stage 4, check 9: every declared fd is open and has its declared shape.
 void verify_handles(Launch& l) {
     Line detail;
-    if (!check_handles(l.plan().slots, detail))
+    if (!check_handles(l.plan().descriptor_table, detail))
         g_transcript.refuse(RefusalReason::HandleMismatch, detail);
     g_transcript.state(LauncherState::HandlesVerified);
 }
@@ -256,7 +256,7 @@ void prepare_child(Launch& l) {
     make_pipe(l.error_pipe, "pipe2 (error pipe)");
     if (l.target().user_namespace) make_pipe(l.sync_pipe, "pipe2 (userns sync)");
     apply_exe_fd_rule(exe_fd);
-    for (const codec::Slot& s : l.plan().slots)
+    for (const codec::Slot& s : l.plan().descriptor_table)
         if (s.role == codec::Role::CgroupDir) l.cgroup_fd = static_cast<int>(s.slot_index);
 
     g_child.parent_pid = static_cast<pid_t>(sys::sys_getpid());

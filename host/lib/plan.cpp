@@ -120,7 +120,7 @@ struct View {
         plan.h_p = to_codec(b.h_p);
         plan.h_l = to_codec(b.h_l);
         plan.lowering = {lowering.data(), lowering.size()};
-        plan.slots = {slots.data(), slots.size()};
+        plan.descriptor_table = {slots.data(), slots.size()};
         plan.target = target_view(b.target, store);
     }
 
@@ -153,7 +153,7 @@ LaunchBody body_from(const codec::Plan& p) {
     b.h_l = from_codec(p.h_l);
     for (const auto& e : p.lowering)
         b.lowering.push_back(entry_from(e));
-    for (const auto& s : p.slots)
+    for (const auto& s : p.descriptor_table)
         b.descriptor_table.push_back(DescriptorSlot{s.slot_index, s.role, s.kind, s.writable});
     b.target = target_from(p.target);
     return b;
