@@ -160,7 +160,8 @@ LandlockSetup prepare_landlock(const codec::Plan& plan) {
     }
     Line detail;
     RefusalReason reason;
-    if (!build_ruleset(plan.descriptor_table, ll, &reason, detail)) g_transcript.refuse(reason, detail);
+    if (!build_ruleset(plan.descriptor_table, ll, &reason, detail))
+        g_transcript.refuse(reason, detail);
     return ll;
 }
 

@@ -330,6 +330,8 @@ void spawn_child(Launch& l) {
     long r = start_forwarding(l.child, l.signals);
     (void)sys::sys_close(l.error_pipe[1]);
     if (l.sync_pipe[0] >= 0) (void)sys::sys_close(l.sync_pipe[0]);
+    if (l.hooks.pause_before_child_note_ms > 0)
+        (void)sys::sys_sleep_ms(l.hooks.pause_before_child_note_ms);
     g_transcript.state(LauncherState::ChildCreated);
     {
         Line text;

@@ -22,6 +22,7 @@ TestHooks read_test_hooks(char** envp) {
     h.window_pause_ms = number(envp, "BVISOR_TEST_WINDOW_PAUSE_MS");
     h.pause_after_reap_ms = number(envp, "BVISOR_TEST_PAUSE_AFTER_REAP_MS");
     h.stop_after_setsid = number(envp, "BVISOR_TEST_STOP_AFTER_SETSID") == 1;
+    h.pause_before_child_note_ms = number(envp, "BVISOR_TEST_PAUSE_BEFORE_CHILD_NOTE_MS");
     return h;
 }
 

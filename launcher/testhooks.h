@@ -11,6 +11,11 @@
 //   BVISOR_TEST_STOP_AFTER_SETSID=1       the child stops itself (SIGSTOP) just after its
 //                                         setsid: where a stop sent to the launcher's
 //                                         process group lands when it races the setsid
+//   BVISOR_TEST_PAUSE_BEFORE_CHILD_NOTE_MS=N
+//                                         the coordinator sleeps N ms after clone3, before
+//                                         it says the child exists and its pid (a slow
+//                                         parent: the workload runs before the host
+//                                         knows its process group)
 #pragma once
 
 namespace bvisor::launcher {
@@ -20,6 +25,7 @@ struct TestHooks {
     long window_pause_ms = 0;
     long pause_after_reap_ms = 0;
     bool stop_after_setsid = false;
+    long pause_before_child_note_ms = 0;
 };
 
 TestHooks read_test_hooks(char** envp);

@@ -165,7 +165,18 @@ void Foreground::signal_group(int sig) {
     }
 }
 
+// A stop reaches the workload only by its group (SIGSTOP cannot be forwarded), and the
+// workload can be running before the launcher's line naming it has arrived: a slow
+// parent after clone3 (seen in a loaded qemu guest) would let Ctrl-Z stop bvisor-run
+// and leave the workload running. So the stop waits for that line, or for the launch to
+// end, bounded: a launcher still starting (no child yet) is not waited for past 3 s.
+void Foreground::await_group() {
+    for (int ms = 0; ms < 3000 && workload_group_ && workload_group_(true) == 0; ++ms)
+        ::poll(nullptr, 0, 1);
+}
+
 void Foreground::suspend() {
+    await_group();
     signal_group(SIGSTOP); // not SIGTSTP: the workload's group is orphaned (see the header)
     if (relaying()) raw(false);
     // Stop ourselves the way the shell expects of a job: by SIGTSTP's default action.

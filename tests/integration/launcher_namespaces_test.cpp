@@ -141,7 +141,8 @@ TEST_CASE("userns: the production launcher ignores the test hook", "[launcher][u
     CHECK(o.terminal == S::ExecSucceeded);
     // No hook's name is even in the binary (launcher/testhooks.h lists them).
     for (const char* hook : {"BVISOR_TEST_FORCE_USERNS_MAP_FAIL", "BVISOR_TEST_WINDOW_PAUSE_MS",
-                             "BVISOR_TEST_PAUSE_AFTER_REAP_MS"}) {
+                             "BVISOR_TEST_PAUSE_AFTER_REAP_MS", "BVISOR_TEST_STOP_AFTER_SETSID",
+                             "BVISOR_TEST_PAUSE_BEFORE_CHILD_NOTE_MS"}) {
         INFO(hook);
         CHECK(read_file(launcher_path()).find(hook) == std::string::npos);
         CHECK(read_file(testhooks_launcher_path()).find(hook) != std::string::npos);

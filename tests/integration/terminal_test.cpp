@@ -245,6 +245,43 @@ TEST_CASE("terminal: Ctrl-Z stops the job, which then reads nothing; fg continue
     CHECK(shell_ran(sh, d.marks + "/end"));
 }
 
+TEST_CASE("terminal: Ctrl-Z typed before the launcher has said the workload's pid still "
+          "stops the workload; fg continues it",
+          "[terminal]") {
+    Who who = BOTH_IDENTITIES;
+    INFO(who.name());
+    require_case(who);
+    Session session(who);
+    Desk& d = session.d;
+    InteractiveShell& sh = session.sh;
+    // A slow launcher parent (the test build's, held after clone3 for a second) lets
+    // the workload run before bvisor-run has read which process group it leads: what
+    // a loaded machine does now and then (seen in a qemu guest).
+    std::string wrapper = d.dir / "slow-note-launcher";
+    write_file(wrapper,
+               "#!/bin/sh\nBVISOR_TEST_PAUSE_BEFORE_CHILD_NOTE_MS=1500 exec " +
+                   testhooks_launcher_path() + "\n",
+               0755);
+    size_t from = sh.output().size();
+    sh.type(d.run + " --launcher " + wrapper + " --rw " + d.loot + " -- /bin/sh -c 'echo $$ > " +
+            d.loot + "/pid; exec cat > " + d.loot + "/z'");
+    REQUIRE(eventually([&] { return file_exists(d.loot + "/pid"); }));
+    long pid = std::atol(read_file(d.loot + "/pid").c_str());
+    sh.press('\x1a'); // Ctrl-Z, inside the launcher's pause
+    REQUIRE(sh.wait_for("Stopped", from));
+    CHECK(eventually([&] { return proc_state(pid) == 'T'; })); // the workload, not only us
+    CHECK(shell_ran(sh, d.marks + "/stopped"));
+    // Control: fg continues it, and it reads what is typed.
+    sh.type("fg");
+    CHECK(eventually([&] { return proc_state(pid) != 'T'; }));
+    sh.type("after-fg");
+    CHECK(eventually([&] { return read_file(d.loot + "/z") == "after-fg\n"; }));
+    size_t before_eof = sh.output().size();
+    sh.press('\x04');
+    CHECK(eventually([&] { return proc_state(pid) == 0; }));
+    CHECK(sh.wait_for("$ ", before_eof));
+}
+
 TEST_CASE("terminal: the ioctls that take a terminal over fail, and the shell's terminal "
           "still works and can still be opened; outside the sandbox they take effect",
           "[terminal]") {

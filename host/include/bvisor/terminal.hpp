@@ -66,6 +66,7 @@ public:
 
 private:
     void signal_group(int sig);
+    void await_group();
     void suspend();
     void resume();
     void copy_window_size();
