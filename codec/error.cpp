@@ -9,72 +9,101 @@ namespace bvisor::codec {
 
 namespace {
 
+// The facts a status of each error adds to its sentence (format_status), from its
+// aux, aux2, subject and expected fields. Most errors have none of their own.
+enum class Facts : uint8_t {
+    None,       // the subject (quoted) and expected (in parentheses), when set
+    Version,    // " 2 (expected 1)"
+    Lengths,    // ": length N, body_len M"
+    PlanCap,    // " of 4194304 bytes"
+    Count,      // " (N)"
+    Length,     // " (length N)"
+    Bytes,      // " (N bytes)"
+    Number,     // " N"
+    ExeSlot,    // " (exe_slot N)"
+    Role,       // " Role"
+    SlotKind,   // ": slot N is Role declared Kind, needs K"
+    SlotRole,   // ": slot N is Role"
+    MissingKey, // " \"key\", found \"other\""
+    KeyOrder,   // " \"key\" before \"expected\""
+    Variant,    // " of Enum \"name\""
+    Primitive,  // " \"id\" with phase_code N"
+    Type,       // ": expected T, found U"
+};
+using F = Facts;
+
 struct ErrorText {
     const char* name;
     const char* sentence;
+    Facts facts;
 };
 
 // Indexed by Error; the static_assert below keeps it complete.
 constexpr ErrorText kErrorText[] = {
-    {"Ok", "no error"},
-    {"FrameTruncated", "frame shorter than the 46-byte header"},
-    {"BadMagic", "bad magic: frame does not start with BVZLNCH1"},
-    {"UnsupportedVersion", "unsupported protocol version"},
-    {"LengthMismatch", "frame length does not match 46 + body_len"},
-    {"DigestMismatch", "BLAKE3 digest of the body does not match the frame header"},
-    {"BodyTooLarge", "body too large to frame (over 4294967295 bytes)"},
-    {"PlanTooLarge", "plan larger than the cap"},
-    {"Truncated", "body ends inside a value"},
-    {"TrailingBytes", "trailing bytes after the body"},
-    {"WrongType", "wrong MessagePack type"},
-    {"NonCanonicalHeader", "non-canonical (non-minimal) header"},
-    {"IntegerOutOfRange", "integer out of range for its field"},
-    {"InvalidUtf8", "string is not valid UTF-8"},
-    {"NilOptional", "nil for an optional field (None must be absent)"},
-    {"DepthExceeded", "nesting too deep"},
-    {"BadDigestLength", "digest is not an array of 32 integers"},
-    {"BadPairLength", "expected [name, value]: an envp pair is a 2-element array"},
-    {"UnknownKey", "unknown key"},
-    {"MissingKey", "missing key"},
-    {"DuplicateKey", "duplicate key"},
-    {"KeyOrder", "keys out of declaration order"},
-    {"UnknownVariant", "unknown enum variant"},
-    {"TooManySlots", "too many descriptor slots"},
-    {"TooManyEntries", "too many lowering entries"},
-    {"TooManyStrings", "too many argv + envp strings"},
-    {"StringTooLong", "string too long"},
-    {"BufferTooSmall", "output buffer too small"},
-    {"DuplicateSlotIndex", "duplicate slot_index"},
-    {"DuplicateSingletonRole", "second slot of a singleton role"},
-    {"SlotIndexTooLarge", "slot_index above 2147483647"},
-    {"SlotIsControlFd", "slot_index is the control channel fd"},
-    {"SlotIsPlanFd", "slot_index is the plan fd"},
-    {"SlotKindMismatch", "slot kind not allowed for its role"},
-    {"StdioFdNotStdioRole", "fds 0-2 may only be Stdin/Stdout/Stderr slots"},
-    {"UnknownPrimitive", "unknown lowering primitive"},
-    {"NoExecEntry", "no exec entry (linux.exec.v1) in the lowering"},
-    {"NoScrubEntry", "no scrub entry (linux.ambient.scrub.v1) in the lowering"},
-    {"SeccompWithoutRequest", "seccomp entry scheduled but target.seccomp is absent"},
-    {"SeccompDeniesNothing", "seccomp entry scheduled but target.seccomp denies nothing"},
-    {"SeccompRequestWithoutEntry", "target.seccomp present but no seccomp entry scheduled"},
-    {"RootsWithoutLandlock", "ReadRoot/WriteRoot slots declared but no landlock entry"},
-    {"LandlockWithoutRoots", "landlock entry scheduled but no ReadRoot/WriteRoot slot"},
-    {"EmptyArgv", "target.argv is empty"},
-    {"NulInArgv", "NUL byte in target.argv"},
-    {"NulInEnv", "NUL byte in target.envp"},
-    {"BadEnvName", "bad environment name (empty or containing '=')"},
-    {"NetnsWithoutUserns", "network_namespace requires user_namespace"},
-    {"NoTargetExeSlot", "target.exe_slot is not the TargetExe slot"},
-    {"EmptyCapabilities", "keep_capabilities is empty (absent is the only encoding of none)"},
-    {"CapabilityOrder", "keep_capabilities is not strictly ascending"},
+    {"Ok", "no error", F::None},
+    {"FrameTruncated", "frame shorter than the 46-byte header", F::Bytes},
+    {"BadMagic", "bad magic: frame does not start with BVZLNCH1", F::None},
+    {"UnsupportedVersion", "unsupported protocol version", F::Version},
+    {"LengthMismatch", "frame length does not match 46 + body_len", F::Lengths},
+    {"DigestMismatch", "BLAKE3 digest of the body does not match the frame header", F::None},
+    {"BodyTooLarge", "body too large to frame (over 4294967295 bytes)", F::None},
+    {"PlanTooLarge", "plan larger than the cap", F::PlanCap},
+    {"Truncated", "body ends inside a value", F::None},
+    {"TrailingBytes", "trailing bytes after the body", F::None},
+    {"WrongType", "wrong MessagePack type", F::Type},
+    {"NonCanonicalHeader", "non-canonical (non-minimal) header", F::None},
+    {"IntegerOutOfRange", "integer out of range for its field", F::Count},
+    {"InvalidUtf8", "string is not valid UTF-8", F::None},
+    {"NilOptional", "nil for an optional field (None must be absent)", F::None},
+    {"DepthExceeded", "nesting too deep", F::None},
+    {"BadDigestLength", "digest is not an array of 32 integers", F::Length},
+    {"BadPairLength", "expected [name, value]: an envp pair is a 2-element array", F::Length},
+    {"UnknownKey", "unknown key", F::None},
+    {"MissingKey", "missing key", F::MissingKey},
+    {"DuplicateKey", "duplicate key", F::None},
+    {"KeyOrder", "keys out of declaration order", F::KeyOrder},
+    {"UnknownVariant", "unknown enum variant", F::Variant},
+    {"TooManySlots", "too many descriptor slots", F::Count},
+    {"TooManyEntries", "too many lowering entries", F::Count},
+    {"TooManyStrings", "too many argv + envp strings", F::Count},
+    {"StringTooLong", "string too long", F::Bytes},
+    {"BufferTooSmall", "output buffer too small", F::None},
+    {"DuplicateSlotIndex", "duplicate slot_index", F::Number},
+    {"DuplicateSingletonRole", "second slot of a singleton role", F::Role},
+    {"SlotIndexTooLarge", "slot_index above 2147483647", F::Number},
+    {"SlotIsControlFd", "slot_index is the control channel fd", F::Number},
+    {"SlotIsPlanFd", "slot_index is the plan fd", F::Number},
+    {"SlotKindMismatch", "slot kind not allowed for its role", F::SlotKind},
+    {"StdioFdNotStdioRole", "fds 0-2 may only be Stdin/Stdout/Stderr slots", F::SlotRole},
+    {"UnknownPrimitive", "unknown lowering primitive", F::Primitive},
+    {"NoExecEntry", "no exec entry (linux.exec.v1) in the lowering", F::None},
+    {"NoScrubEntry", "no scrub entry (linux.ambient.scrub.v1) in the lowering", F::None},
+    {"SeccompWithoutRequest", "seccomp entry scheduled but target.seccomp is absent", F::None},
+    {"SeccompDeniesNothing", "seccomp entry scheduled but target.seccomp denies nothing", F::None},
+    {"SeccompRequestWithoutEntry", "target.seccomp present but no seccomp entry scheduled",
+     F::None},
+    {"RootsWithoutLandlock", "ReadRoot/WriteRoot slots declared but no landlock entry", F::None},
+    {"LandlockWithoutRoots", "landlock entry scheduled but no ReadRoot/WriteRoot slot", F::None},
+    {"EmptyArgv", "target.argv is empty", F::None},
+    {"NulInArgv", "NUL byte in target.argv", F::None},
+    {"NulInEnv", "NUL byte in target.envp", F::None},
+    {"BadEnvName", "bad environment name (empty or containing '=')", F::None},
+    {"NetnsWithoutUserns", "network_namespace requires user_namespace", F::None},
+    {"NoTargetExeSlot", "target.exe_slot is not the TargetExe slot", F::ExeSlot},
+    {"EmptyCapabilities", "keep_capabilities is empty (absent is the only encoding of none)",
+     F::None},
+    {"CapabilityOrder", "keep_capabilities is not strictly ascending", F::None},
     {"LandlockMinAbiTooLow",
-     "landlock_min_abi must be 2 or more (absent is the only encoding of no minimum)"},
+     "landlock_min_abi must be 2 or more (absent is the only encoding of no minimum)", F::None},
     {"RelaxationWithoutLandlock",
-     "allow_abstract_unix or allow_signals relaxes Landlock, but no landlock entry is scheduled"},
+     "allow_abstract_unix or allow_signals relaxes Landlock, but no landlock entry is scheduled",
+     F::None},
     {"CapabilitiesWithoutConfinement",
      "keep_capabilities relaxes hardening, but nothing confines (no landlock, seccomp or "
-     "hardening entry)"},
-    {"LandlockMinAbiWithoutLandlock", "landlock_min_abi set but no landlock entry is scheduled"},
+     "hardening entry)",
+     F::None},
+    {"LandlockMinAbiWithoutLandlock", "landlock_min_abi set but no landlock entry is scheduled",
+     F::None},
 };
 static_assert(sizeof(kErrorText) / sizeof(kErrorText[0]) == static_cast<size_t>(Error::Count),
               "every Error needs a name and a sentence");
@@ -144,123 +173,86 @@ const char* msgpack_type_name(uint8_t b) {
     }
 }
 
-void format_status(const Status& st, TextBuf& out) {
-    out.append(describe(st.code));
-    bool said_subject = false; // subject and expected already worked into the text
+namespace {
+
+// The facts of `st` after its sentence. False when they do not mention the subject and
+// expected fields (format_status then adds them).
+bool append_facts(const Status& st, Facts facts, TextBuf& out) {
     auto quoted = [&](Str text) { out.append(" \"").append_plan_text(text).append("\""); };
-    switch (st.code) {
-    case Error::UnsupportedVersion:
+    switch (facts) {
+    case Facts::None:
+        return false;
+    case Facts::Version:
         out.append(" ").append_u64(st.aux).append(" (expected 1)");
-        break;
-    case Error::LengthMismatch:
+        return false;
+    case Facts::Lengths:
         out.append(": length ").append_u64(st.aux2).append(", body_len ").append_u64(st.aux);
-        break;
-    case Error::FrameTruncated:
+        return false;
+    case Facts::Bytes:
         out.append(" (").append_u64(st.aux).append(" bytes)");
-        break;
-    case Error::PlanTooLarge:
+        return false;
+    case Facts::PlanCap:
         out.append(" of ").append_u64(kMaxPlanBytes).append(" bytes");
-        break;
-    case Error::IntegerOutOfRange:
-    case Error::TooManySlots:
-    case Error::TooManyEntries:
-    case Error::TooManyStrings:
+        return false;
+    case Facts::Count:
         out.append(" (").append_u64(st.aux).append(")");
-        break;
-    case Error::BadDigestLength:
-    case Error::BadPairLength:
+        return false;
+    case Facts::Length:
         out.append(" (length ").append_u64(st.aux).append(")");
-        break;
-    case Error::StringTooLong:
-        out.append(" (").append_u64(st.aux).append(" bytes)");
-        break;
-    case Error::DuplicateSlotIndex:
-    case Error::SlotIndexTooLarge:
-    case Error::SlotIsControlFd:
-    case Error::SlotIsPlanFd:
+        return false;
+    case Facts::Number:
         out.append(" ").append_u64(st.aux);
-        break;
-    case Error::NoTargetExeSlot:
+        return false;
+    case Facts::ExeSlot:
         out.append(" (exe_slot ").append_u64(st.aux).append(")");
-        break;
-    case Error::DuplicateSingletonRole:
+        return false;
+    case Facts::Role:
         out.append(" ").append(role_name(static_cast<Role>(st.aux)));
-        break;
-    case Error::SlotKindMismatch:
-    case Error::StdioFdNotStdioRole:
+        return false;
+    case Facts::SlotKind:
+    case Facts::SlotRole:
         out.append(": slot ").append_u64(st.aux).append(" is ");
         out.append(role_name(static_cast<Role>(st.aux2 >> 8)));
-        if (st.code == Error::SlotKindMismatch) {
+        if (facts == Facts::SlotKind) {
             out.append(" declared ").append(kind_name(static_cast<Kind>(st.aux2 & 0xff)));
             if (st.expected) out.append(", needs ").append(st.expected);
         }
-        said_subject = true;
-        break;
-    case Error::MissingKey:
+        return true;
+    case Facts::MissingKey:
         if (st.expected) out.append(" \"").append(st.expected).append("\"");
         if (st.subject.ptr) out.append(", found"), quoted(st.subject);
-        said_subject = true;
-        break;
-    case Error::KeyOrder:
+        return true;
+    case Facts::KeyOrder:
         if (st.subject.ptr) quoted(st.subject);
         if (st.expected) out.append(" before \"").append(st.expected).append("\"");
-        said_subject = true;
-        break;
-    case Error::UnknownVariant:
+        return true;
+    case Facts::Variant:
         if (st.expected) out.append(" of ").append(st.expected);
         if (st.subject.ptr) quoted(st.subject);
-        said_subject = true;
-        break;
-    case Error::UnknownPrimitive:
+        return true;
+    case Facts::Primitive:
         if (st.subject.ptr) quoted(st.subject);
         out.append(" with phase_code ").append_u64(st.aux);
-        said_subject = true;
-        break;
-    case Error::WrongType:
+        return true;
+    case Facts::Type:
         if (st.expected)
             out.append(": expected ").append(st.expected).append(", found ");
         else
             out.append(": found ");
         out.append(msgpack_type_name(st.lead));
-        said_subject = true;
-        break;
-    // No facts of their own: the sentence, then subject and expected below.
-    case Error::Ok:
-    case Error::BadMagic:
-    case Error::DigestMismatch:
-    case Error::BodyTooLarge:
-    case Error::Truncated:
-    case Error::TrailingBytes:
-    case Error::NonCanonicalHeader:
-    case Error::InvalidUtf8:
-    case Error::NilOptional:
-    case Error::DepthExceeded:
-    case Error::UnknownKey:
-    case Error::DuplicateKey:
-    case Error::BufferTooSmall:
-    case Error::NoExecEntry:
-    case Error::NoScrubEntry:
-    case Error::SeccompWithoutRequest:
-    case Error::SeccompDeniesNothing:
-    case Error::SeccompRequestWithoutEntry:
-    case Error::RootsWithoutLandlock:
-    case Error::LandlockWithoutRoots:
-    case Error::EmptyArgv:
-    case Error::NulInArgv:
-    case Error::NulInEnv:
-    case Error::BadEnvName:
-    case Error::NetnsWithoutUserns:
-    case Error::EmptyCapabilities:
-    case Error::CapabilityOrder:
-    case Error::LandlockMinAbiTooLow:
-    case Error::RelaxationWithoutLandlock:
-    case Error::CapabilitiesWithoutConfinement:
-    case Error::LandlockMinAbiWithoutLandlock:
-    case Error::Count:
-        break;
+        return true;
     }
-    if (!said_subject) {
-        if (st.subject.ptr) quoted(st.subject);
+    return false;
+}
+
+} // namespace
+
+void format_status(const Status& st, TextBuf& out) {
+    out.append(describe(st.code));
+    auto i = static_cast<size_t>(st.code);
+    Facts facts = i < static_cast<size_t>(Error::Count) ? kErrorText[i].facts : Facts::None;
+    if (!append_facts(st, facts, out)) {
+        if (st.subject.ptr) out.append(" \"").append_plan_text(st.subject).append("\"");
         if (st.expected) out.append(" (").append(st.expected).append(")");
     }
     if (st.has_offset) out.append(" at byte ").append_u64(st.offset);
