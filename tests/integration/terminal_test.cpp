@@ -223,7 +223,9 @@ TEST_CASE("terminal: Ctrl-Z stops the job, which then reads nothing; fg continue
     size_t from = sh.output().size();
     sh.type(d.run + " --rw " + d.loot + " -- /bin/sh -c 'echo $$ > " + d.loot +
             "/pid; exec cat > " + d.loot + "/z'");
-    REQUIRE(eventually([&] { return file_exists(d.loot + "/pid"); }));
+    // z is made by the redirection after pid is written: once it exists, pid is whole
+    // and every read of z below finds it.
+    REQUIRE(eventually([&] { return file_exists(d.loot + "/z"); }));
     long pid = std::atol(read_file(d.loot + "/pid").c_str());
     sh.press('\x1a'); // Ctrl-Z
     REQUIRE(sh.wait_for("Stopped", from));
@@ -265,7 +267,9 @@ TEST_CASE("terminal: Ctrl-Z typed before the launcher has said the workload's pi
     size_t from = sh.output().size();
     sh.type(d.run + " --launcher " + wrapper + " --rw " + d.loot + " -- /bin/sh -c 'echo $$ > " +
             d.loot + "/pid; exec cat > " + d.loot + "/z'");
-    REQUIRE(eventually([&] { return file_exists(d.loot + "/pid"); }));
+    // z is made by the redirection after pid is written: once it exists, pid is whole
+    // and every read of z below finds it.
+    REQUIRE(eventually([&] { return file_exists(d.loot + "/z"); }));
     long pid = std::atol(read_file(d.loot + "/pid").c_str());
     sh.press('\x1a'); // Ctrl-Z, inside the launcher's pause
     REQUIRE(sh.wait_for("Stopped", from));
