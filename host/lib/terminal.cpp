@@ -47,11 +47,25 @@ void write_all(int fd, const char* p, size_t n) {
 
 bool is_char(cc_t c, cc_t special) { return special != _POSIX_VDISABLE && c == special; }
 
+// kTaken as a set, for sigprocmask.
+sigset_t taken_set() {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int sig : kTaken)
+        sigaddset(&set, sig);
+    return set;
+}
+
 } // namespace
+
+std::span<const int> Foreground::taken_signals() { return kTaken; }
 
 Foreground::Foreground(bool relay) {
     if (g_wake[0] < 0 && ::pipe2(g_wake, O_CLOEXEC | O_NONBLOCK) != 0)
         throw HostError("pipe2 (signal wake-up)", errno);
+    // Held until start() can act on them (the header says why).
+    sigset_t taken = taken_set();
+    ::sigprocmask(SIG_BLOCK, &taken, nullptr);
     if (!relay) return;
     for (int fd = 0; fd < 3; ++fd) {
         relay_fd_[fd] = ::isatty(fd) == 1;
@@ -106,11 +120,8 @@ void Foreground::start(std::function<long(bool)> workload_group) {
         sa.sa_flags = SA_RESTART;
         ::sigaction(sig, &sa, nullptr);
     }
-    sigset_t set;
-    sigemptyset(&set);
-    for (int sig : kTaken)
-        sigaddset(&set, sig);
-    ::sigprocmask(SIG_UNBLOCK, &set, nullptr);
+    sigset_t taken = taken_set();
+    ::sigprocmask(SIG_UNBLOCK, &taken, nullptr);
     if (input_ && foreground()) raw(true);
 }
 
@@ -123,7 +134,11 @@ void Foreground::finish() {
         ::close(master_);
         master_ = -1;
     }
-    if (!workload_group_) return; // never started: nothing was taken
+    if (!workload_group_) { // never started: nothing was taken, only held
+        sigset_t taken = taken_set();
+        ::sigprocmask(SIG_UNBLOCK, &taken, nullptr);
+        return;
+    }
     for (int sig : kTaken)
         if (sig != SIGWINCH || winch_) ::signal(sig, SIG_DFL);
 }

@@ -132,7 +132,7 @@ char proc_state(long pid) {
 }
 
 bool eventually(const std::function<bool()>& done) {
-    for (int i = 0; i < 1000; ++i) {
+    for (int i = 0; i < 6000; ++i) {
         if (done()) return true;
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }

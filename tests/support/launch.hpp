@@ -70,7 +70,9 @@ std::vector<long> sleeps_with(const std::string& tag);
 long window_child(pid_t launcher);
 // The state letter of /proc/<pid>/stat ('R', 'S', 'T', 'Z', ...), or 0 when it is gone.
 char proc_state(long pid);
-// Polls `done` every 5 ms for up to 5 s; true once it holds.
+// Polls `done` every 5 ms for up to 30 s; true once it holds. Only for what must come
+// to hold (every use is a positive wait): the bound costs nothing when it does, and a
+// TCG guest on a loaded machine once took more than 5 s to start a launch.
 bool eventually(const std::function<bool()>& done);
 
 // Makes `path` (a test directory) owned by the identity, so it can write there.

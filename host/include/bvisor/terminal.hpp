@@ -30,11 +30,19 @@
 // has ended. With `fresh` the callback first reads all the launcher has said (it says
 // the workload ended before it reaps it): a signal is never sent to a pid that may have
 // been reused.
+//
+// From its construction Foreground holds SIGTSTP, SIGCONT and SIGWINCH blocked, and
+// start() takes and unblocks them: a Ctrl-Z typed while the launcher starts (the
+// terminal not yet raw, so the kernel sends SIGTSTP to our group) stays pending until
+// the stop can reach the workload, instead of stopping bvisor-run alone by its default
+// action while the workload runs on. The launcher must get them unblocked and at their
+// defaults: LaunchRequest::reset_signals lists taken_signals().
 #pragma once
 
 #include "spawn.hpp"
 
 #include <functional>
+#include <span>
 #include <string>
 #include <sys/types.h>
 #include <termios.h>
@@ -60,6 +68,9 @@ public:
     // Once the launcher has ended: the rest of the pty's output, then the terminal's
     // own modes back. Idempotent.
     void finish();
+
+    // The signals held blocked from construction and taken by start().
+    static std::span<const int> taken_signals();
 
     void fds(std::vector<struct pollfd>& out) override;
     void ready(const struct pollfd* p, size_t n) override;

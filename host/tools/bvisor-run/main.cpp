@@ -216,6 +216,8 @@ Observation launch_workload(const Options& o, PreparedLaunch& prepared) {
         req.timeout = std::chrono::hours(24 * 365 * 100);
         req.die_with_host = true;
         req.reset_signals.assign(std::begin(kForwarded), std::end(kForwarded));
+        for (int sig : Foreground::taken_signals()) // held by fg until it starts
+            req.reset_signals.push_back(sig);
         req.before_reap = [] { g_launcher = 0; }; // its pid may be reused once reaped
 
         if (int sig = pending_termination())
