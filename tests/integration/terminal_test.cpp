@@ -212,16 +212,17 @@ TEST_CASE("terminal: a process a run left behind cannot read the shell's next in
     CHECK(read_file(d.loot + "/y").find("touch") == std::string::npos);
 }
 
-TEST_CASE("terminal: Ctrl-Z stops the job, which then reads nothing; fg continues it",
-          "[terminal]") {
-    Who who = BOTH_IDENTITIES;
-    INFO(who.name());
-    require_case(who);
-    Session session(who);
+namespace {
+
+// `bvisor-run [OPTIONS] -- cat > z` at the shell, then Ctrl-Z: the shell says the job
+// stopped, the workload itself is stopped (not only bvisor-run) and reads nothing the
+// shell is given; fg continues it, and it reads again (the control that it reads at
+// all); Ctrl-D ends it and the shell has its terminal back.
+void ctrl_z_then_fg(Session& session, const std::string& options) {
     Desk& d = session.d;
     InteractiveShell& sh = session.sh;
     size_t from = sh.output().size();
-    sh.type(d.run + " --rw " + d.loot + " -- /bin/sh -c 'echo $$ > " + d.loot +
+    sh.type(d.run + " " + options + "--rw " + d.loot + " -- /bin/sh -c 'echo $$ > " + d.loot +
             "/pid; exec cat > " + d.loot + "/z'");
     // z is made by the redirection after pid is written: once it exists, pid is whole
     // and every read of z below finds it.
@@ -233,7 +234,6 @@ TEST_CASE("terminal: Ctrl-Z stops the job, which then reads nothing; fg continue
     for (int i = 0; i < 3; ++i)
         CHECK(shell_ran(sh, d.marks + "/stopped" + std::to_string(i)));
     CHECK(read_file(d.loot + "/z").find("touch") == std::string::npos);
-    // fg: the job runs and reads again (the control that it reads at all).
     sh.type("fg");
     CHECK(eventually([&] { return proc_state(pid) != 'T'; }));
     sh.type("after-fg");
@@ -247,6 +247,17 @@ TEST_CASE("terminal: Ctrl-Z stops the job, which then reads nothing; fg continue
     CHECK(shell_ran(sh, d.marks + "/end"));
 }
 
+} // namespace
+
+TEST_CASE("terminal: Ctrl-Z stops the job, which then reads nothing; fg continues it",
+          "[terminal]") {
+    Who who = BOTH_IDENTITIES;
+    INFO(who.name());
+    require_case(who);
+    Session session(who);
+    ctrl_z_then_fg(session, "");
+}
+
 TEST_CASE("terminal: Ctrl-Z typed before the launcher has said the workload's pid still "
           "stops the workload; fg continues it",
           "[terminal]") {
@@ -254,36 +265,15 @@ TEST_CASE("terminal: Ctrl-Z typed before the launcher has said the workload's pi
     INFO(who.name());
     require_case(who);
     Session session(who);
-    Desk& d = session.d;
-    InteractiveShell& sh = session.sh;
-    // A slow launcher parent (the test build's, held after clone3 for a second) lets
-    // the workload run before bvisor-run has read which process group it leads: what
-    // a loaded machine does now and then (seen in a qemu guest).
-    std::string wrapper = d.dir / "slow-note-launcher";
+    // A slow launcher parent (the test build's, held after clone3 for 1.5 s) lets the
+    // workload run before bvisor-run has read which process group it leads: what a
+    // loaded machine does now and then (seen in a qemu guest).
+    std::string wrapper = session.d.dir / "slow-note-launcher";
     write_file(wrapper,
                "#!/bin/sh\nBVISOR_TEST_PAUSE_BEFORE_CHILD_NOTE_MS=1500 exec " +
                    testhooks_launcher_path() + "\n",
                0755);
-    size_t from = sh.output().size();
-    sh.type(d.run + " --launcher " + wrapper + " --rw " + d.loot + " -- /bin/sh -c 'echo $$ > " +
-            d.loot + "/pid; exec cat > " + d.loot + "/z'");
-    // z is made by the redirection after pid is written: once it exists, pid is whole
-    // and every read of z below finds it.
-    REQUIRE(eventually([&] { return file_exists(d.loot + "/z"); }));
-    long pid = std::atol(read_file(d.loot + "/pid").c_str());
-    sh.press('\x1a'); // Ctrl-Z, inside the launcher's pause
-    REQUIRE(sh.wait_for("Stopped", from));
-    CHECK(eventually([&] { return proc_state(pid) == 'T'; })); // the workload, not only us
-    CHECK(shell_ran(sh, d.marks + "/stopped"));
-    // Control: fg continues it, and it reads what is typed.
-    sh.type("fg");
-    CHECK(eventually([&] { return proc_state(pid) != 'T'; }));
-    sh.type("after-fg");
-    CHECK(eventually([&] { return read_file(d.loot + "/z") == "after-fg\n"; }));
-    size_t before_eof = sh.output().size();
-    sh.press('\x04');
-    CHECK(eventually([&] { return proc_state(pid) == 0; }));
-    CHECK(sh.wait_for("$ ", before_eof));
+    ctrl_z_then_fg(session, "--launcher " + wrapper + " ");
 }
 
 TEST_CASE("terminal: the ioctls that take a terminal over fail, and the shell's terminal "
