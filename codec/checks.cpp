@@ -81,6 +81,9 @@ Schedule summarize(Span<LoweringEntry> lowering) {
         case Primitive::Hardening:
             ++s.hardening;
             break;
+        case Primitive::Network:
+            ++s.network;
+            break;
         case Primitive::Count:
             break;
         }
@@ -200,6 +203,12 @@ bool check_confinement_pairing(const Plan& plan, Refusal* ret) {
         return refuse(ret, RefusalReason::PlanInvalid, Error::CapabilitiesWithoutConfinement);
     if (t.landlock_min_abi && s.landlock == 0)
         return refuse(ret, RefusalReason::PlanInvalid, Error::LandlockMinAbiWithoutLandlock);
+    // The network entry and its policy come together: the entry alone would mean nothing,
+    // the policy alone would be ignored upstream.
+    if (s.network > 0 && !t.network.present)
+        return refuse(ret, RefusalReason::PlanInvalid, Error::NetworkWithoutPolicy);
+    if (t.network.present && s.network == 0)
+        return refuse(ret, RefusalReason::PlanInvalid, Error::NetworkPolicyWithoutEntry);
     return true;
 }
 

@@ -27,7 +27,8 @@ struct Schedule {
     uint32_t seccomp = 0;
     uint32_t exec = 0;
     uint32_t hardening = 0; // linux.hardening.require.v1 (extension)
-    uint32_t confinement() const { return landlock + seccomp + hardening; }
+    uint32_t network = 0;   // linux.network.restrict.v1 (extension)
+    uint32_t confinement() const { return landlock + seccomp + hardening + network; }
     // The hardening defaults apply to every plan that confines; an unconfined plan keeps
     // upstream's behaviour (docs/PROTOCOL.md section 11.2).
     bool hardened() const { return confinement() > 0; }

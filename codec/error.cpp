@@ -104,6 +104,10 @@ constexpr ErrorText kErrorText[] = {
      F::None},
     {"LandlockMinAbiWithoutLandlock", "landlock_min_abi set but no landlock entry is scheduled",
      F::None},
+    {"PortOrder", "network ports are not strictly ascending", F::Number},
+    {"TooManyPorts", "too many network ports", F::Count},
+    {"NetworkWithoutPolicy", "network entry scheduled but target.network is absent", F::None},
+    {"NetworkPolicyWithoutEntry", "target.network present but no network entry scheduled", F::None},
 };
 static_assert(sizeof(kErrorText) / sizeof(kErrorText[0]) == static_cast<size_t>(Error::Count),
               "every Error needs a name and a sentence");

@@ -82,6 +82,10 @@ enum class Error : uint8_t {
     RelaxationWithoutLandlock,      // check 7: allow_* without a landlock entry
     CapabilitiesWithoutConfinement, // check 7: keep_capabilities, nothing confines
     LandlockMinAbiWithoutLandlock,  // check 7: landlock_min_abi without a landlock entry
+    PortOrder,                      // network ports not strictly ascending (aux = port)
+    TooManyPorts,                   // a network port list over kMaxPorts (aux = count)
+    NetworkWithoutPolicy,           // check 7: a network entry, target.network absent
+    NetworkPolicyWithoutEntry,      // check 7: target.network without a network entry
 
     Count
 };

@@ -220,6 +220,7 @@ template <class S> void write_listed(Writer& w, const S& s);
 BVISOR_DECLARE_LISTED(LoweringEntry)
 BVISOR_DECLARE_LISTED(Plan)
 BVISOR_DECLARE_LISTED(SeccompRequest)
+BVISOR_DECLARE_LISTED(NetworkPolicy)
 BVISOR_DECLARE_LISTED(Target)
 
 bool read_value(Reader& r, ReadContext&, U32* v) { return read_u32(r, v); }
@@ -344,6 +345,30 @@ bool read_value(Reader& r, ReadContext&, CapabilitySet* v) {
     return true;
 }
 
+// Strictly ascending TCP ports, at most kMaxPorts; empty is allowed (the field is
+// required inside target.network, so [] is the one encoding of "no port").
+bool read_value(Reader& r, ReadContext&, Ports* v) {
+    size_t at = r.pos();
+    uint32_t n;
+    if (!r.array_header(&n)) return false;
+    if (n > kMaxPorts) return r.fail(Error::TooManyPorts, at, n);
+    if (!r.enter()) return false;
+    int64_t last = -1;
+    for (uint32_t i = 0; i < n; ++i) {
+        r.set_index(static_cast<int32_t>(i));
+        size_t port_at = r.pos();
+        uint64_t port;
+        if (!r.uint(UINT16_MAX, &port)) return false;
+        if (static_cast<int64_t>(port) <= last) return r.fail(Error::PortOrder, port_at, port);
+        last = static_cast<int64_t>(port);
+        v->port[i] = static_cast<uint16_t>(port);
+    }
+    r.set_index(-1);
+    r.leave();
+    v->count = static_cast<uint16_t>(n);
+    return true;
+}
+
 // Absent is the only encoding of "no minimum": 0 and 1 would be a second one.
 bool read_value(Reader& r, ReadContext&, MinAbi* v) {
     size_t at = r.pos();
@@ -400,6 +425,12 @@ void write_value(Writer& w, CapabilitySet v) {
 
 void write_value(Writer& w, MinAbi v) { w.uint(v.abi); }
 
+void write_value(Writer& w, const Ports& v) {
+    w.array_header(v.count);
+    for (uint32_t i = 0; i < v.count; ++i)
+        w.uint(v.port[i]);
+}
+
 // Expands one schema list into its field enum, its key table, and the list-driven
 // read_listed / write_listed for its struct.
 #define BVISOR_FIELD_ENUM(name, type) name,
@@ -433,6 +464,7 @@ void write_value(Writer& w, MinAbi v) { w.uint(v.abi); }
 BVISOR_LISTED_STRUCT(LoweringEntry, BVISOR_ENTRY_FIELDS)
 BVISOR_LISTED_STRUCT(Plan, BVISOR_BODY_FIELDS)
 BVISOR_LISTED_STRUCT(SeccompRequest, BVISOR_SECCOMP_FIELDS)
+BVISOR_LISTED_STRUCT(NetworkPolicy, BVISOR_NETWORK_FIELDS)
 BVISOR_LISTED_STRUCT(Target, BVISOR_TARGET_FIELDS)
 
 bool read_target(Reader& r, PlanStorage* storage, Target* t) {

@@ -69,6 +69,16 @@ struct MinAbi {
     constexpr operator uint8_t() const { return abi; }
 };
 
+// A list of TCP ports (target.network): on the wire a strictly ascending array of
+// u16, possibly empty. Fixed capacity, so a plan's network policy is a plain value.
+constexpr uint32_t kMaxPorts = 64;
+struct Ports {
+    uint16_t count = 0;
+    uint16_t port[kMaxPorts] = {};
+    bool operator==(const Ports&) const = default;
+    bool empty() const { return count == 0; }
+};
+
 template <class T> struct Maybe { // an optional struct
     bool present = false;
     T value{};
@@ -113,6 +123,12 @@ using SlotTable = Span<Slot>; // descriptor_table, an array of slots
     X(deny_new_tasks, Bool)                                                                        \
     X(deny_inet_sockets, Bool)
 
+// target.network (docs/PROTOCOL.md section 11.4): present means every network access
+// is denied but TCP connect and bind to these ports.
+#define BVISOR_NETWORK_FIELDS(X)                                                                   \
+    X(tcp_connect, Ports)                                                                          \
+    X(tcp_bind, Ports)
+
 #define BVISOR_TARGET_FIELDS(X)                                                                    \
     X(argv, Strings)                                                                               \
     X(envp, EnvPairs)                                                                              \
@@ -124,7 +140,8 @@ using SlotTable = Span<Slot>; // descriptor_table, an array of slots
     X(keep_capabilities, CapabilitySet)                                                            \
     X(allow_abstract_unix, Flag)                                                                   \
     X(allow_signals, Flag)                                                                         \
-    X(landlock_min_abi, MinAbi)
+    X(landlock_min_abi, MinAbi)                                                                    \
+    X(network, MaybeNetwork)
 
 #define BVISOR_SCHEMA_MEMBER(name, type) type name{};
 
@@ -138,6 +155,12 @@ struct SeccompRequest {
     bool operator==(const SeccompRequest&) const = default;
 };
 using MaybeSeccomp = Maybe<SeccompRequest>;
+
+struct NetworkPolicy {
+    BVISOR_NETWORK_FIELDS(BVISOR_SCHEMA_MEMBER)
+    bool operator==(const NetworkPolicy&) const = default;
+};
+using MaybeNetwork = Maybe<NetworkPolicy>;
 
 struct Target {
     BVISOR_TARGET_FIELDS(BVISOR_SCHEMA_MEMBER)

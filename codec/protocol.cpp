@@ -53,11 +53,10 @@ struct PrimitiveDef {
     const char* id;
     uint8_t phase_code;
 };
-constexpr PrimitiveDef kPrimitives[] = {{kIdScrub, kPhaseCodeScrub},
-                                        {kIdLandlock, kPhaseCodeConfine},
-                                        {kIdSeccomp, kPhaseCodeConfine},
-                                        {kIdExec, kPhaseCodeExec},
-                                        {kIdHardening, kPhaseCodeConfine}};
+constexpr PrimitiveDef kPrimitives[] = {
+    {kIdScrub, kPhaseCodeScrub},       {kIdLandlock, kPhaseCodeConfine},
+    {kIdSeccomp, kPhaseCodeConfine},   {kIdExec, kPhaseCodeExec},
+    {kIdHardening, kPhaseCodeConfine}, {kIdNetwork, kPhaseCodeConfine}};
 static_assert(sizeof kPrimitives / sizeof *kPrimitives == static_cast<size_t>(Primitive::Count));
 
 } // namespace

@@ -57,7 +57,9 @@ enum class OutcomeClass : uint8_t { Completed, Unsupported, SupervisorFault, Cou
 
 // Hardening is a bvisor extension (docs/PROTOCOL.md section 11.2): the hardening defaults
 // are required in full. Upstream refuses the unknown entry (check 4).
-enum class Primitive : uint8_t { Scrub, Landlock, Seccomp, Exec, Hardening, Count };
+// Network is one too (section 11.4): the network policy of target.network, which upstream
+// would ignore (it skips unknown keys) and so must refuse, by the entry.
+enum class Primitive : uint8_t { Scrub, Landlock, Seccomp, Exec, Hardening, Network, Count };
 
 // Names as they appear on the wire and in the transcript.
 const char* role_name(Role r);
@@ -78,6 +80,7 @@ constexpr const char* kIdLandlock = "linux.landlock.apply.v1";
 constexpr const char* kIdSeccomp = "linux.seccomp.apply.v1";
 constexpr const char* kIdExec = "linux.exec.v1";
 constexpr const char* kIdHardening = "linux.hardening.require.v1";
+constexpr const char* kIdNetwork = "linux.network.restrict.v1";
 constexpr uint8_t kPhaseCodeScrub = 3;
 constexpr uint8_t kPhaseCodeConfine = 4;
 constexpr uint8_t kPhaseCodeExec = 5;

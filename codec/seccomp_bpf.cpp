@@ -107,6 +107,64 @@ void emit_ioctl_rule(Emitter& emit) {
     emit(kBpfRetK, 0, 0, kSeccompRetErrnoEperm);
 }
 
+// socket(): see NetFilter. The jumps go forward to the four returns that end the block;
+// a jump target below kReturn is an ordinary relative offset.
+void emit_socket_rule(Emitter& emit, NetFilter mode) {
+    enum : uint8_t { kReturn = 0x80, kAllow = kReturn, kAcces, kAfno, kProto, kEnd };
+    constexpr uint32_t kReturns[] = {kSeccompRetAllow, kSeccompRetErrnoEacces,
+                                     kSeccompRetErrnoEafnosupport, kSeccompRetErrnoEprotonosupport};
+    BpfInsn body[16];
+    size_t n = 0;
+    auto op = [&](uint16_t code, uint8_t jt, uint8_t jf, uint32_t k) {
+        body[n++] = BpfInsn{code, jt, jf, k};
+    };
+    const bool tcp = mode == NetFilter::TcpOnly;
+    op(kBpfJeqK, 0, kEnd, kNrSocket);
+    op(kBpfLdWAbs, 0, 0, kSeccompDataArg0Low); // the family
+    op(kBpfJeqK, kAllow, 0, kAfUnix);
+    op(kBpfJeqK, 0, 2, kAfNetlink);
+    op(kBpfLdWAbs, 0, 0, kSeccompDataArg2Low); // the netlink protocol
+    op(kBpfJeqK, kAllow, kProto, kNetlinkRoute);
+    op(kBpfJeqK, tcp ? 1 : kAcces, 0, kAfInet);
+    op(kBpfJeqK, tcp ? 0 : kAcces, kAfno, kAfInet6);
+    if (tcp) {
+        op(kBpfLdWAbs, 0, 0, kSeccompDataArg1Low); // the type
+        op(kBpfAndK, 0, 0, kSockTypeMask);
+        op(kBpfJeqK, 0, kAcces, kSockStream);
+        op(kBpfLdWAbs, 0, 0, kSeccompDataArg2Low); // the protocol
+        op(kBpfJeqK, kAllow, 0, 0);
+        op(kBpfJeqK, kAllow, kAcces, kIpprotoTcp);
+    }
+    auto resolve = [&](size_t at, uint8_t j) -> uint8_t {
+        if (j < kReturn) return j;
+        return static_cast<uint8_t>(n + (j - kReturn) - (at + 1));
+    };
+    for (size_t i = 0; i < n; ++i)
+        emit(body[i].code, resolve(i, body[i].jt), resolve(i, body[i].jf), body[i].k);
+    for (uint32_t ret : kReturns)
+        emit(kBpfRetK, 0, 0, ret);
+}
+
+// `nr` fails with EACCES when the flags argument at `flags_at` has any bit of `mask`.
+void emit_flag_rule(Emitter& emit, uint32_t nr, uint32_t flags_at, uint32_t mask) {
+    emit(kBpfJeqK, 0, 5, nr);
+    emit(kBpfLdWAbs, 0, 0, flags_at);
+    emit(kBpfAndK, 0, 0, mask);
+    emit(kBpfJeqK, 0, 1, 0);
+    emit(kBpfRetK, 0, 0, kSeccompRetAllow);
+    emit(kBpfRetK, 0, 0, kSeccompRetErrnoEacces);
+}
+
+void emit_network_rules(Emitter& emit, NetFilter mode) {
+    if (mode == NetFilter::Off) return;
+    emit_deny(emit, kNrPidfdGetfd, kSeccompRetErrnoEperm);
+    emit_socket_rule(emit, mode);
+    if (mode != NetFilter::TcpOnly) return;
+    emit_flag_rule(emit, kNrSendto, kSeccompDataArg3Low, kMsgFastopen);
+    emit_flag_rule(emit, kNrSendmsg, kSeccompDataArg2Low, kMsgFastopen);
+    emit_flag_rule(emit, kNrSendmmsg, kSeccompDataArg3Low, kMsgFastopen);
+}
+
 } // namespace
 
 size_t compile_hardening_filter(HardeningFilter f, BpfInsn out[kMaxHardeningInsns]) {
@@ -118,6 +176,7 @@ size_t compile_hardening_filter(HardeningFilter f, BpfInsn out[kMaxHardeningInsn
                                     kNrAddKey,       kNrRequestKey,   kNrKeyctl};
     for (uint32_t nr : kDenied)
         emit_deny(emit, nr, kSeccompRetErrnoEperm);
+    emit_network_rules(emit, f.network);
     emit_open_rule(emit, kNrOpen, kSeccompDataArg1Low, f.truncate_by_seccomp);
     emit_open_rule(emit, kNrOpenat, kSeccompDataArg2Low, f.truncate_by_seccomp);
     emit_prlimit_rule(emit);

@@ -47,9 +47,11 @@ constexpr uint16_t kBpfAndK = 0x54;   // BPF_ALU | BPF_AND | BPF_K
 constexpr uint32_t kAuditArchX86_64 = 0xC000003E;
 constexpr uint32_t kX32SyscallBit = 0x40000000;
 constexpr uint32_t kSeccompRetKillProcess = 0x80000000;
-constexpr uint32_t kSeccompRetErrnoEperm = 0x00050001;  // SECCOMP_RET_ERRNO | EPERM
-constexpr uint32_t kSeccompRetErrnoEacces = 0x0005000D; // SECCOMP_RET_ERRNO | EACCES
-constexpr uint32_t kSeccompRetErrnoEnosys = 0x00050026; // SECCOMP_RET_ERRNO | ENOSYS
+constexpr uint32_t kSeccompRetErrnoEperm = 0x00050001;           // SECCOMP_RET_ERRNO | EPERM
+constexpr uint32_t kSeccompRetErrnoEacces = 0x0005000D;          // SECCOMP_RET_ERRNO | EACCES
+constexpr uint32_t kSeccompRetErrnoEnosys = 0x00050026;          // SECCOMP_RET_ERRNO | ENOSYS
+constexpr uint32_t kSeccompRetErrnoEprotonosupport = 0x0005005D; // | EPROTONOSUPPORT (93)
+constexpr uint32_t kSeccompRetErrnoEafnosupport = 0x00050061;    // | EAFNOSUPPORT (97)
 constexpr uint32_t kSeccompRetAllow = 0x7FFF0000;
 constexpr uint32_t kSeccompDataNr = 0;   // offsetof(struct seccomp_data, nr)
 constexpr uint32_t kSeccompDataArch = 4; // offsetof(struct seccomp_data, arch)
@@ -60,6 +62,7 @@ constexpr uint32_t kSeccompDataArch = 4; // offsetof(struct seccomp_data, arch)
 constexpr uint32_t kSeccompDataArg0Low = 16;
 constexpr uint32_t kSeccompDataArg1Low = 24;
 constexpr uint32_t kSeccompDataArg2Low = 32;
+constexpr uint32_t kSeccompDataArg3Low = 40;
 
 // x86-64 syscall numbers the denylists name.
 constexpr uint32_t kNrSocket = 41, kNrClone = 56, kNrFork = 57, kNrVfork = 58,
@@ -70,6 +73,15 @@ constexpr uint32_t kNrSocket = 41, kNrClone = 56, kNrFork = 57, kNrVfork = 58,
 constexpr uint32_t kNrOpen = 2, kNrIoctl = 16, kNrTruncate = 76, kNrAddKey = 248,
                    kNrRequestKey = 249, kNrKeyctl = 250, kNrOpenat = 257, kNrPrlimit64 = 302,
                    kNrOpenat2 = 437;
+// x86-64 syscall numbers the network rules name (sendto and sendmmsg take their flags in
+// args[3], sendmsg in args[2]).
+constexpr uint32_t kNrSendto = 44, kNrSendmsg = 46, kNrSendmmsg = 307, kNrPidfdGetfd = 438;
+// Socket families, types and protocols (public ABI values). The kernel reads each
+// socket() argument as an int: the low 32 bits. The type's low 4 bits are the type
+// proper (SOCK_TYPE_MASK); SOCK_NONBLOCK and SOCK_CLOEXEC sit above them.
+constexpr uint32_t kAfUnix = 1, kAfInet = 2, kAfInet6 = 10, kAfNetlink = 16;
+constexpr uint32_t kNetlinkRoute = 0, kSockStream = 1, kSockTypeMask = 0xf, kIpprotoTcp = 6;
+constexpr uint32_t kMsgFastopen = 0x20000000;
 // Open flags (the kernel's octal values): the access mode and O_TRUNC.
 constexpr uint32_t kOAccmode = 03, kOTrunc = 01000;
 // Terminal ioctls: input injection (TIOCSTI, TIOCLINUX's paste), and taking a terminal
@@ -84,15 +96,34 @@ constexpr uint32_t kDeniedTtyIoctls[] = {kTiocsti,  kTioclinux, kTiocsetd,   kTi
 constexpr size_t kMaxDeniedSyscalls = 8;
 constexpr size_t kMaxSeccompInsns = 6 + 2 * kMaxDeniedSyscalls + 1;
 
+// The network policy's socket rules (docs/PROTOCOL.md section 11.4), in the hardening
+// filter when the plan has a network entry:
+//   * Off: none (no network entry);
+//   * DenyAll: socket() succeeds only for AF_UNIX and AF_NETLINK with NETLINK_ROUTE
+//     (getaddrinfo and getifaddrs ask the kernel for addresses through it); AF_INET and
+//     AF_INET6 fail with EACCES, another netlink protocol with EPROTONOSUPPORT, every
+//     other family (packet, vsock, bluetooth, ...) with EAFNOSUPPORT;
+//   * TcpOnly (Landlock's TCP rules decide which ports): as DenyAll, except that an
+//     AF_INET or AF_INET6 socket of type SOCK_STREAM and protocol 0 or IPPROTO_TCP is
+//     allowed (UDP, raw, SCTP and MPTCP still fail with EACCES), and sendto, sendmsg
+//     and sendmmsg with MSG_FASTOPEN fail with EACCES (a fast-open send connects without
+//     connect(2), where Landlock does not look).
+// Both deny pidfd_getfd (EPERM): a descriptor taken from another process is the one way
+// left to a socket made outside the policy.
+enum class NetFilter : uint8_t { Off, DenyAll, TcpOnly };
+
 // What the hardening filter decides beyond what it always denies.
 struct HardeningFilter {
     // Landlock older than ABI 3 checks no truncation: truncate(2) and O_TRUNC opens
     // that are not for writing fail with EACCES.
     bool truncate_by_seccomp = false;
+    NetFilter network = NetFilter::Off;
 };
-// Prologue, truncate, openat2, six denied calls, the open and openat blocks, prlimit64,
-// the ioctl block, ALLOW.
-constexpr size_t kMaxHardeningInsns = 6 + 2 + 2 + 2 * 6 + 2 * 8 + 5 + (4 + 7) + 1;
+// Prologue, truncate, openat2, six denied calls, the network rules (pidfd_getfd, the
+// socket block, three send blocks), the open and openat blocks, prlimit64, the ioctl
+// block, ALLOW.
+constexpr size_t kMaxHardeningInsns =
+    6 + 2 + 2 + 2 * 6 + (2 + 18 + 3 * 6) + 2 * 8 + 5 + (4 + 7) + 1;
 
 // The denied numbers for `req`, ascending; returns how many.
 size_t seccomp_denied_syscalls(SeccompRequest req, uint32_t out[kMaxDeniedSyscalls]);

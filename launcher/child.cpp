@@ -162,6 +162,13 @@ void run_child(const ChildPlan& p) {
         r = sys::sys_landlock_restrict_self(p.ruleset_fd);
         if (r < 0) fail(p, ChildStep::Landlock, r);
     }
+    // 5b. The network policy's TCP port rules: a second Landlock layer (network.h).
+    if (p.net_ruleset_fd >= 0) {
+        r = sys::sys_prctl(PR_SET_NO_NEW_PRIVS, 1);
+        if (r < 0) fail(p, ChildStep::NoNewPrivs, r);
+        r = sys::sys_landlock_restrict_self(p.net_ruleset_fd);
+        if (r < 0) fail(p, ChildStep::LandlockNetwork, r);
+    }
 
     // 6. Hardening, second part: capabilities. After Landlock (restrict_self needs no
     //    capability once no_new_privs is set) and before seccomp.

@@ -25,7 +25,7 @@
 
 namespace bvisor::launcher {
 
-constexpr int kMaxKeepFds = 8;
+constexpr int kMaxKeepFds = 10;
 constexpr int kCommMax = 16; // TASK_COMM_LEN, with the NUL
 
 struct ChildPlan {
@@ -34,6 +34,7 @@ struct ChildPlan {
     int sync_read_fd = -1;                      // userns: blocks here until the maps are written
     int sync_write_fd = -1;                     // userns: the parent's end, closed in the child
     int ruleset_fd = -1;                        // landlock, or -1
+    int net_ruleset_fd = -1;                    // the network stage's TCP rules, or -1
     const struct sock_fprog* seccomp = nullptr; // the denylist, or nullptr
     sys::SigSet reset_to_default = 0;           // signals with a non-default disposition
     int keep[kMaxKeepFds] = {};                 // sorted, distinct: every fd scrub keeps

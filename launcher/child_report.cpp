@@ -31,6 +31,8 @@ const char* child_step_name(uint32_t step) {
         return "capabilities";
     case ChildStep::HardeningFilter:
         return "hardening_filter";
+    case ChildStep::LandlockNetwork:
+        return "landlock_network";
     }
     return nullptr;
 }

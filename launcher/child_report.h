@@ -28,6 +28,7 @@ enum class ChildStep : uint32_t {
     Keyring,         // a fresh session keyring (hardening)
     Capabilities,    // drop capabilities (hardening)
     HardeningFilter, // the hardening seccomp program
+    LandlockNetwork, // the network policy's TCP rules (network.h)
 };
 // The name of a step number, or nullptr if it is none.
 const char* child_step_name(uint32_t step);

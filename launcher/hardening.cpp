@@ -39,7 +39,8 @@ bool has_setpcap() {
 } // namespace
 
 HardeningSetup prepare_hardening(const codec::Plan& plan, const codec::Schedule& schedule,
-                                 const LandlockSetup& landlock, ChildPlan& child) {
+                                 const LandlockSetup& landlock, const NetworkSetup& network,
+                                 ChildPlan& child) {
     HardeningSetup h;
     h.active = schedule.hardened();
     if (!h.active) return h;
@@ -76,6 +77,7 @@ HardeningSetup prepare_hardening(const codec::Plan& plan, const codec::Schedule&
     }
     if (h.filter_available) {
         h.filter.truncate_by_seccomp = landlock.truncate_by_seccomp;
+        h.filter.network = network.filter; // the network stage refused without a filter
         size_t n = codec::compile_hardening_filter(h.filter, g_filter);
         g_fprog.len = static_cast<unsigned short>(n);
         g_fprog.filter = reinterpret_cast<struct sock_filter*>(g_filter);

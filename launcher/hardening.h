@@ -20,6 +20,7 @@
 
 #include "child.h"
 #include "landlock.h"
+#include "network.h"
 
 #include "codec/checks.h"
 #include "codec/plan.h"
@@ -40,8 +41,10 @@ struct HardeningSetup {
 // Decides (and probes) the hardening for `plan`, compiles the hardening filter into
 // static storage, and fills the hardening fields of `child`. Refuses MissingPrimitive
 // for a plan with the hardening entry when something is missing.
+// The network stage's socket rules go into the same filter.
 HardeningSetup prepare_hardening(const codec::Plan& plan, const codec::Schedule& schedule,
-                                 const LandlockSetup& landlock, ChildPlan& child);
+                                 const LandlockSetup& landlock, const NetworkSetup& network,
+                                 ChildPlan& child);
 
 // `# hardening ...`: what the child applied. Written once the exec is proven.
 void hardening_note(const HardeningSetup& h, uint64_t keep_capabilities);

@@ -14,6 +14,7 @@
 #include "handles.h"
 #include "hardening.h"
 #include "landlock.h"
+#include "network.h"
 #include "seccomp.h"
 #include "supervise.h"
 #include "sys/errno.h"
@@ -58,6 +59,7 @@ struct Launch {
     codec::DecodedPlan decoded;
     codec::Schedule schedule;
     LandlockSetup landlock;
+    NetworkSetup network;
     HardeningSetup hardening;
     int error_pipe[2] = {-1, -1};
     int sync_pipe[2] = {-1, -1};
@@ -162,14 +164,16 @@ void verify_handles(Launch& l) {
     g_transcript.state(LauncherState::HandlesVerified);
 }
 
-// --- Stage 5, checks 10 and 11, then the hardening decisions and the denylist: all
-// compiled here, before clone3; the child only installs them.
+// --- Stage 5, checks 10 and 11, then the network policy, the hardening decisions and
+// the denylist: all compiled here, before clone3; the child only installs them.
 void prepare_confinement(Launch& l) {
     if (l.schedule.landlock > 0) {
         l.landlock = prepare_landlock(l.plan());
         g_child.ruleset_fd = l.landlock.ruleset_fd;
     }
-    l.hardening = prepare_hardening(l.plan(), l.schedule, l.landlock, g_child);
+    l.network = prepare_network(l.plan(), l.schedule);
+    g_child.net_ruleset_fd = l.network.ruleset_fd;
+    l.hardening = prepare_hardening(l.plan(), l.schedule, l.landlock, l.network, g_child);
     prepare_seccomp(l.plan(), l.schedule, g_child);
 }
 
@@ -269,7 +273,14 @@ void prepare_child(Launch& l) {
     g_child.test_pause_ms = l.hooks.window_pause_ms;
     g_child.test_stop_after_setsid = l.hooks.stop_after_setsid;
     make_window_comm(g_child.comm);
-    const int kept[] = {0, 1, 2, exe_fd, l.error_pipe[1], g_child.ruleset_fd, l.sync_pipe[0]};
+    const int kept[] = {0,
+                        1,
+                        2,
+                        exe_fd,
+                        l.error_pipe[1],
+                        g_child.ruleset_fd,
+                        g_child.net_ruleset_fd,
+                        l.sync_pipe[0]};
     for (int fd : kept)
         keep_fd(g_child, fd);
     arm_child(g_child);

@@ -195,6 +195,7 @@ LoweringEntry LoweringEntry::landlock() { return primitive(codec::Primitive::Lan
 LoweringEntry LoweringEntry::seccomp() { return primitive(codec::Primitive::Seccomp); }
 LoweringEntry LoweringEntry::exec() { return primitive(codec::Primitive::Exec); }
 LoweringEntry LoweringEntry::hardening() { return primitive(codec::Primitive::Hardening); }
+LoweringEntry LoweringEntry::network() { return primitive(codec::Primitive::Network); }
 
 void LaunchBody::bind_lowering() { h_l = lowering_digest(lowering); }
 

@@ -130,6 +130,10 @@ PlanBuilder& PlanBuilder::allow_abstract_unix() {
     target_.allow_abstract_unix = true;
     return *this;
 }
+PlanBuilder& PlanBuilder::network(NetworkPolicy policy) {
+    target_.network = policy;
+    return *this;
+}
 PlanBuilder& PlanBuilder::allow_signals() {
     target_.allow_signals = true;
     return *this;
@@ -225,6 +229,7 @@ PreparedLaunch PlanBuilder::build() {
     if (any_root) b.lowering.push_back(LoweringEntry::landlock());
     if (target_.seccomp) b.lowering.push_back(LoweringEntry::seccomp());
     if (require_hardening_) b.lowering.push_back(LoweringEntry::hardening());
+    if (target_.network) b.lowering.push_back(LoweringEntry::network());
     b.lowering.push_back(LoweringEntry::exec());
     b.bind_lowering();
 

@@ -223,6 +223,14 @@ template <> struct JsonValue<codec::Flag> {
     }
 };
 
+// An array of unsigned integers, transcoded as it is (the codec judges their order).
+void uints_in(const json& v, const std::string& where, codec::Writer& w) {
+    const json& a = get_array(v, where);
+    w.array_header(static_cast<uint32_t>(a.size()));
+    for (size_t i = 0; i < a.size(); ++i)
+        w.uint(get_uint(a[i], where + "[" + std::to_string(i) + "]", UINT64_MAX));
+}
+
 template <> struct JsonValue<codec::CapabilitySet> {
     static bool present(uint64_t v) { return v != 0; }
     static ojson out(uint64_t v) {
@@ -232,10 +240,20 @@ template <> struct JsonValue<codec::CapabilitySet> {
         return caps;
     }
     static void in(const json& v, const std::string& where, codec::Writer& w) {
-        const json& a = get_array(v, where);
-        w.array_header(static_cast<uint32_t>(a.size()));
-        for (size_t i = 0; i < a.size(); ++i)
-            w.uint(get_uint(a[i], where + "[" + std::to_string(i) + "]", UINT64_MAX));
+        uints_in(v, where, w);
+    }
+};
+
+template <> struct JsonValue<codec::Ports> {
+    static bool present(const codec::Ports&) { return true; }
+    static ojson out(const codec::Ports& v) {
+        ojson ports = ojson::array();
+        for (uint32_t i = 0; i < v.count; ++i)
+            ports.push_back(v.port[i]);
+        return ports;
+    }
+    static void in(const json& v, const std::string& where, codec::Writer& w) {
+        uints_in(v, where, w);
     }
 };
 
@@ -287,6 +305,7 @@ template <class T> struct JsonValue<codec::Maybe<T>> {
     };
 
 BVISOR_JSON_LISTED(codec::SeccompRequest, SeccompRequest, BVISOR_SECCOMP_FIELDS)
+BVISOR_JSON_LISTED(codec::NetworkPolicy, NetworkPolicy, BVISOR_NETWORK_FIELDS)
 BVISOR_JSON_LISTED(codec::Target, TargetSpec, BVISOR_TARGET_FIELDS)
 
 // The target object through the codec: transcoded, then decoded by the codec's rules.

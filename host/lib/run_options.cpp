@@ -4,6 +4,7 @@
 #include "bvisor/capabilities.hpp"
 #include "bvisor/version.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdio>
@@ -23,6 +24,17 @@ long number(const std::string& opt, const std::string& v, long lo, long hi, cons
     long n = std::strtol(v.c_str(), &end, 10);
     if (v.empty() || *end || errno || n < lo || n > hi) usage(opt + " " + v + ": " + what);
     return n;
+}
+
+// A TCP port for --allow-connect / --allow-bind, kept sorted and distinct (the plan's
+// one encoding). Port 0 is for bind only: an ephemeral port.
+void port(std::vector<uint16_t>& ports, const std::string& opt, const std::string& v, long lo) {
+    auto p = static_cast<uint16_t>(number(
+        opt, v, lo, 65535, lo ? "expected a TCP port 1-65535" : "expected a TCP port 0-65535"));
+    auto at = std::lower_bound(ports.begin(), ports.end(), p);
+    if (at == ports.end() || *at != p) ports.insert(at, p);
+    if (ports.size() > codec::kMaxPorts)
+        usage(opt + " " + v + ": at most " + std::to_string(codec::kMaxPorts) + " ports");
 }
 
 void root(RunOptions& o, const std::string& v, RootOption which) {
@@ -78,10 +90,19 @@ constexpr OptionRow kKernel[] = {
      [](RunOptions& o, const std::string&) { o.deny_sockets = true; }},
     {"userns", nullptr, "run as uid 0 / gid 0 in a new user namespace",
      [](RunOptions& o, const std::string&) { o.userns = true; }},
-    {"no-network", nullptr, "a new, empty network namespace (implies --userns)",
-     [](RunOptions& o, const std::string&) { o.no_network = o.userns = true; }},
     {"cgroup", "DIR", "start PROGRAM inside this existing cgroup2 directory",
      [](RunOptions& o, const std::string& v) { o.cgroup = v; }},
+};
+
+constexpr OptionRow kNetwork[] = {
+    {"allow-connect", "PORT", "PROGRAM may connect to TCP PORT, on any address (repeatable)",
+     [](RunOptions& o, const std::string& v) { port(o.connect_ports, "--allow-connect", v, 1); }},
+    {"allow-bind", "PORT", "PROGRAM may listen on TCP PORT (0: an ephemeral port;\nrepeatable)",
+     [](RunOptions& o, const std::string& v) { port(o.bind_ports, "--allow-bind", v, 0); }},
+    {"allow-net", nullptr, "no network policy: PROGRAM may use the network as you can",
+     [](RunOptions& o, const std::string&) { o.allow_net = true; }},
+    {"no-network", nullptr, "a new, empty network namespace (implies --userns)",
+     [](RunOptions& o, const std::string&) { o.no_network = o.userns = true; }},
 };
 
 constexpr OptionRow kRelaxations[] = {
@@ -142,6 +163,9 @@ constexpr OptionSection kSections[] = {
     {"Environment (the default is only PATH=/usr/local/bin:/usr/bin:/bin, and TMPDIR):",
      kEnvironment, nullptr},
     {"Kernel confinement:", kKernel, nullptr},
+    {"Network (denied by default: no TCP, UDP, raw or packet socket, IPv4 or IPv6, also\n"
+     "to this machine; Unix sockets stay). Ports need Landlock ABI 4 (Linux 6.7):",
+     kNetwork, "  A port is granted on every address (Landlock's rules have no address).\n"},
     {"Hardening (on by default: new session, no keyrings, no capabilities, no terminal\n"
      "takeover, no io_uring, Landlock scopes from ABI 6; what PROGRAM leaves running ends\n"
      "with it); relaxations:",
@@ -242,6 +266,10 @@ RunOptions parse_run_args(int argc, const char* const* argv) {
         o.command.emplace_back(argv[i]);
     if (o.command.empty())
         usage("no PROGRAM given (usage: bvisor-run [OPTIONS] -- PROGRAM [ARGS...])");
+    if (o.allow_net && !(o.connect_ports.empty() && o.bind_ports.empty()))
+        usage(std::string(o.connect_ports.empty() ? "--allow-bind" : "--allow-connect") +
+              " grants a port of a denied network, and --allow-net denies nothing: give one or "
+              "the other");
     return o;
 }
 

@@ -30,8 +30,18 @@ constexpr uint64_t kLandlockAccessFsFile = LANDLOCK_ACCESS_FS_EXECUTE |
 constexpr uint64_t kLandlockScopeAbstractUnixSocket = 1ULL << 0;
 constexpr uint64_t kLandlockScopeSignal = 1ULL << 1;
 
+// ABI 4 (Linux 6.7) TCP rights and the port rule (newer than Debian 12's UAPI).
+constexpr uint64_t kLandlockAccessNetBindTcp = 1ULL << 0;
+constexpr uint64_t kLandlockAccessNetConnectTcp = 1ULL << 1;
+constexpr int kLandlockRuleNetPort = 2;
+struct LandlockNetPort {
+    uint64_t allowed_access;
+    uint64_t port;
+};
+static_assert(sizeof(LandlockNetPort) == 16);
+
 // The ruleset attribute as of ABI 6. Passed with size 8 (handled_access_fs only) when
-// nothing is scoped, so that every ABI accepts it; with size 24 otherwise.
+// nothing else is asked, so that every ABI accepts it; 16 with network rights; 24 scoped.
 struct LandlockRulesetAttr {
     uint64_t handled_access_fs;
     uint64_t handled_access_net;
@@ -56,11 +66,16 @@ static inline long sys_landlock_errata() {
 }
 // Returns a new ruleset fd; the kernel always makes it close-on-exec.
 static inline long sys_landlock_create_ruleset(const LandlockRulesetAttr* attr) {
-    size_t size = attr->scoped ? sizeof(*attr) : sizeof(attr->handled_access_fs);
+    size_t size = attr->scoped               ? sizeof(*attr)
+                  : attr->handled_access_net ? 2 * sizeof(uint64_t)
+                                             : sizeof(attr->handled_access_fs);
     return raw3(__NR_landlock_create_ruleset, arg(attr), arg(size), 0L);
 }
 static inline long sys_landlock_add_path_rule(int ruleset_fd, const LandlockPathBeneath* rule) {
     return raw4(__NR_landlock_add_rule, ruleset_fd, LANDLOCK_RULE_PATH_BENEATH, arg(rule), 0L);
+}
+static inline long sys_landlock_add_port_rule(int ruleset_fd, const LandlockNetPort* rule) {
+    return raw4(__NR_landlock_add_rule, ruleset_fd, kLandlockRuleNetPort, arg(rule), 0L);
 }
 static inline long sys_landlock_restrict_self(int ruleset_fd) {
     return raw2(__NR_landlock_restrict_self, ruleset_fd, 0L);

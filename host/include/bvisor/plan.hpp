@@ -43,6 +43,7 @@ struct LoweringEntry {
     static LoweringEntry seccomp();
     static LoweringEntry exec();
     static LoweringEntry hardening(); // extension: hardening required in full
+    static LoweringEntry network();   // extension: the network policy of target.network
     bool operator==(const LoweringEntry&) const = default;
 };
 
@@ -55,6 +56,8 @@ struct DescriptorSlot {
 };
 
 using SeccompRequest = codec::SeccompRequest;
+using NetworkPolicy = codec::NetworkPolicy;
+using Ports = codec::Ports;
 
 // The host's value for each field type of a codec schema list (codec/plan.h): what a
 // TargetSpec holds where the codec's Target holds a view.

@@ -35,7 +35,9 @@ struct RunOptions {
     bool system_roots = true, default_devices = true, tmp = true, keep_tmp = false;
     std::vector<std::pair<std::string, std::string>> env; // PATH first, then in order
     bool deny_fork = false, deny_sockets = false, userns = false, no_network = false;
-    uint64_t keep_caps = 0; // bit n = capability n
+    bool allow_net = false;                          // no network policy at all
+    std::vector<uint16_t> connect_ports, bind_ports; // sorted, distinct
+    uint64_t keep_caps = 0;                          // bit n = capability n
     bool allow_abstract_unix = false, allow_signals = false, strict = false;
     uint8_t landlock_min_abi = 0; // 0: any ABI
     std::string cgroup, launcher, json_status_path;

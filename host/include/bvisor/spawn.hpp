@@ -91,6 +91,8 @@ public:
     PlanBuilder& allow_abstract_unix();
     PlanBuilder& allow_signals();
     PlanBuilder& landlock_min_abi(uint8_t abi);
+    // linux.network.restrict.v1 with target.network: no network but these TCP ports.
+    PlanBuilder& network(NetworkPolicy policy);
     PlanBuilder& ids(const Digest& attempt_id, const Digest& plan_id, const Digest& h_a,
                      const Digest& h_p);
     PreparedLaunch build();

@@ -27,6 +27,18 @@ Digest random_digest() {
     return d;
 }
 
+// The default network policy, plus the ports the options grant.
+NetworkPolicy network_policy(const Options& o) {
+    NetworkPolicy p;
+    auto fill = [](Ports& out, const std::vector<uint16_t>& in) {
+        for (uint16_t port : in)
+            out.port[out.count++] = port;
+    };
+    fill(p.tcp_connect, o.connect_ports);
+    fill(p.tcp_bind, o.bind_ports);
+    return p;
+}
+
 } // namespace
 
 PreparedLaunch build_plan(const Options& o, Exec& exec, std::vector<Root>& roots) {
@@ -49,6 +61,7 @@ PreparedLaunch build_plan(const Options& o, Exec& exec, std::vector<Root>& roots
     if (o.allow_abstract_unix) b.allow_abstract_unix();
     if (o.allow_signals) b.allow_signals();
     if (o.landlock_min_abi) b.landlock_min_abi(o.landlock_min_abi);
+    if (!o.allow_net) b.network(network_policy(o));
 
     PreparedLaunch prepared;
     try {

@@ -92,6 +92,7 @@ void write_status(const Options& o, int status_file, const Observation* ran) {
     s["launcher_exit"] = ran && ran->launcher.exited ? ojson(ran->launcher.code) : ojson(nullptr);
     s["landlock"] = ran ? fields_json(*ran, "landlock ") : ojson(nullptr);
     s["hardening"] = ran ? fields_json(*ran, "hardening ") : ojson(nullptr);
+    s["network"] = ran ? fields_json(*ran, "network ") : ojson(nullptr); // null: not restricted
     std::string text = s.dump(-1, ' ', false, ojson::error_handler_t::replace) + "\n";
     auto put = [&](int fd) {
         const char* p = text.data();
@@ -157,9 +158,12 @@ void explain(std::vector<Root>& roots, const Observation& obs) {
     std::fprintf(stderr, "  everything else: denied (and no fd but 0, 1, 2 inherited)\n");
     for (const auto& n : obs.notes) {
         if (n.rfind("landlock ", 0) == 0 || n.rfind("hardening ", 0) == 0 ||
-            n.rfind("seccomp=", 0) == 0 || n.rfind("survivors ", 0) == 0)
+            n.rfind("network ", 0) == 0 || n.rfind("seccomp=", 0) == 0 ||
+            n.rfind("survivors ", 0) == 0)
             std::fprintf(stderr, "  %s\n", n.c_str());
     }
+    if (obs.note_fields("network ").empty() && obs.terminal == LauncherState::ExecSucceeded)
+        std::fprintf(stderr, "  network: not restricted (--allow-net)\n");
     std::fprintf(stderr, "  (the kernel's own list of denied accesses needs the audit log; "
                          "see docs/SECURITY.md)\n");
 }
