@@ -237,7 +237,7 @@ TEST_CASE("bvisor-run --json-status: one object with every fact, null when absen
     auto j = nlohmann::json::parse(read_file(path));
     CHECK(keys == std::vector<std::string>{"terminal", "refusal", "detail", "fault",
                                            "confinement_installed", "workload", "launcher_exit",
-                                           "landlock", "hardening"});
+                                           "landlock", "hardening", "network"});
     CHECK(j["terminal"] == "ExecSucceeded");
     CHECK(j["refusal"].is_null());
     CHECK(j["detail"].is_null());
@@ -403,7 +403,9 @@ TEST_CASE("bvisor-run: seccomp, namespace and cgroup options reach the launch", 
     std::string probe = reachable_copy(tool_path("bvisor-test-probe"));
     CHECK(bvisor_run({"--deny-fork", "--", probe, "fork"}).out ==
           "fork=EPERM (Operation not permitted)\n");
-    CHECK(bvisor_run({"--deny-sockets", "--", probe, "socket", "inet"}).out ==
+    // --allow-net: the network policy would answer first (EACCES), its filter being the
+    // later one.
+    CHECK(bvisor_run({"--allow-net", "--deny-sockets", "--", probe, "socket", "inet"}).out ==
           "socket_inet=EPERM (Operation not permitted)\n");
     BVISOR_REQUIRE_KERNEL_FEATURE(userns_available(), "unprivileged user namespaces disabled");
     CHECK(bvisor_run({"--userns", "--", "id", "-u"}, true).out == "0\n");

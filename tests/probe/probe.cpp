@@ -186,6 +186,39 @@ int main(int argc, char** argv) {
         ::inet_pton(AF_INET, argv[2], &a.sin_addr);
         return report("connect", ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a));
     }
+    // net KIND ADDR PORT: one attempt to reach ADDR:PORT, sending "x". KIND is tcp,
+    // tcp6 (ADDR is IPv6), udp (sendto without connect), mptcp, or fastopen (sendto
+    // with MSG_FASTOPEN, no connect). The verdict is the listener's, not this line.
+    if (cmd == "net" && argc == 5) {
+        std::string kind = argv[2];
+        bool v6 = kind == "tcp6";
+        sockaddr_storage ss{};
+        socklen_t len;
+        uint16_t port = htons(static_cast<uint16_t>(std::stoi(argv[4])));
+        if (v6) {
+            auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+            a->sin6_family = AF_INET6;
+            a->sin6_port = port;
+            ::inet_pton(AF_INET6, argv[3], &a->sin6_addr);
+            len = sizeof *a;
+        } else {
+            auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+            a->sin_family = AF_INET;
+            a->sin_port = port;
+            ::inet_pton(AF_INET, argv[3], &a->sin_addr);
+            len = sizeof *a;
+        }
+        int type = kind == "udp" ? SOCK_DGRAM : SOCK_STREAM;
+        int proto = kind == "mptcp" ? 262 /* IPPROTO_MPTCP */ : 0;
+        int fd = ::socket(v6 ? AF_INET6 : AF_INET, type, proto);
+        if (fd < 0) return report(("net_" + kind).c_str(), -1);
+        auto* sa = reinterpret_cast<sockaddr*>(&ss);
+        long r = kind == "udp"                 ? ::sendto(fd, "x", 1, 0, sa, len)
+                 : kind == "fastopen"          ? ::sendto(fd, "x", 1, MSG_FASTOPEN, sa, len)
+                 : ::connect(fd, sa, len) == 0 ? ::send(fd, "x", 1, 0)
+                                               : -1;
+        return report(("net_" + kind).c_str(), r);
+    }
     if (cmd == "landlock-abi" && argc >= 4)
         return landlock_abi_supervisor(std::stol(argv[2]), argv + 3);
     if (cmd == "no-landlock" && argc >= 3) {

@@ -210,3 +210,38 @@ TEST_CASE("plan JSON mirrors the extensions' canonical rules", "[unit][extension
     CHECK_THAT(error_of("\"allow_signals\":{}", "\"allow_signals\":true"),
                ContainsSubstring("target.allow_signals"));
 }
+
+TEST_CASE("target.network: one encoding, paired with its entry", "[unit][extensions]") {
+    LaunchBody b = happy_body();
+    NetworkPolicy p;
+    p.tcp_connect.port[p.tcp_connect.count++] = 80;
+    p.tcp_connect.port[p.tcp_connect.count++] = 443;
+    b.target.network = p;
+    // The field alone: upstream would ignore it and run with the network open.
+    CHECK(check_code(b) == Error::NetworkPolicyWithoutEntry);
+    b.lowering.insert(b.lowering.begin() + 1, LoweringEntry::network());
+    b.bind_lowering();
+    CHECK(check_code(b) == Error::Ok);
+    auto bytes = encode_body(b);
+    CHECK(decode_body(bytes) == b);
+    CHECK(from_json(to_json(b), true) == b);
+    // The wire form: `network` then {tcp_connect: [80, 443], tcp_bind: []}.
+    const std::string wire = text_hex("network") + "82" + "ab" + text_hex("tcp_connect") +
+                             "9250cd01bb" + "a8" + text_hex("tcp_bind") + "90";
+    CHECK_THAT(hex(bytes), ContainsSubstring("a7" + wire));
+    // A second encoding of the same ports is refused: unordered, repeated.
+    std::string h = hex(bytes);
+    auto swap = [&](const std::string& from, const std::string& to) {
+        std::string s = h;
+        s.replace(s.find(from), from.size(), to);
+        std::vector<uint8_t> out;
+        for (size_t i = 0; i < s.size(); i += 2)
+            out.push_back(static_cast<uint8_t>(std::stoi(s.substr(i, 2), nullptr, 16)));
+        return decode_status(out).code;
+    };
+    CHECK(swap("9250cd01bb", "92cd01bb50") == Error::PortOrder);
+    CHECK(swap("9250cd01bb", "925050") == Error::PortOrder);
+    // The entry alone means nothing.
+    b.target.network.reset();
+    CHECK(check_code(b) == Error::NetworkWithoutPolicy);
+}

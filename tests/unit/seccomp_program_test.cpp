@@ -7,6 +7,8 @@
 
 #include <catch2/catch_test_macros.hpp>
 
+#include <cstring>
+
 #include <set>
 #include <utility>
 #include <vector>
@@ -171,7 +173,9 @@ TEST_CASE("the hardening filter compiles to the golden program", "[unit][seccomp
     };
     CHECK(same(hardening(true), golden(true)));
     CHECK(same(hardening(false), golden(false)));
-    CHECK(hardening(true).size() == kMaxHardeningInsns);
+    BpfInsn buf[kMaxHardeningInsns]; // the longest program fills the buffer exactly
+    CHECK(compile_hardening_filter(HardeningFilter{true, NetFilter::TcpOnly}, buf) ==
+          kMaxHardeningInsns);
 }
 
 TEST_CASE("the hardening filter denies the terminal ioctls by the request's 32 bits only",
@@ -274,5 +278,70 @@ TEST_CASE("the hardening filter kills x32 and foreign architectures like the den
             CHECK(run_seccomp_bpf(prog, {nr, kX86_64}) == kKill);
         for (uint32_t arch : {kI386, kAarch64, 0u})
             CHECK(run_seccomp_bpf(prog, {54 /* i386 ioctl */, arch}) == kKill);
+    }
+}
+
+// --- the network policy's socket rules (docs/PROTOCOL.md section 11.4), interpreted.
+TEST_CASE("the network rules: which sockets may exist, by mode", "[unit][seccomp]") {
+    auto filter = [](NetFilter mode) {
+        BpfInsn buf[kMaxHardeningInsns];
+        size_t n = compile_hardening_filter(HardeningFilter{false, mode}, buf);
+        return std::vector<BpfInsn>(buf, buf + n);
+    };
+    constexpr uint32_t kEafno = 0x00050061, kEproto = 0x0005005D;
+    constexpr uint64_t kNonblockCloexec = 04000 | 02000000, kHigh = uint64_t{1} << 32;
+    auto socket = [](uint64_t family, uint64_t type, uint64_t proto) {
+        return call(41, family, type, proto);
+    };
+    struct Row {
+        SeccompInput in;
+        uint32_t off, deny_all, tcp_only;
+    };
+    const Row rows[] = {
+        {socket(1, 1, 0), kAllow, kAllow, kAllow},                          // unix stream
+        {socket(1, 2 | kNonblockCloexec, 0), kAllow, kAllow, kAllow},       // unix dgram
+        {socket(16, 3, 0), kAllow, kAllow, kAllow},                         // NETLINK_ROUTE
+        {socket(16, 3, 9), kAllow, kEproto, kEproto},                       // NETLINK_AUDIT
+        {socket(2, 1, 0), kAllow, kEacces, kAllow},                         // tcp
+        {socket(2, 1 | kNonblockCloexec, 6), kAllow, kEacces, kAllow},      // tcp, flags
+        {socket(10, 1, 0), kAllow, kEacces, kAllow},                        // tcp6
+        {socket(2 | kHigh, 1 | kHigh, 0 | kHigh), kAllow, kEacces, kAllow}, // int args
+        {socket(2, 2, 0), kAllow, kEacces, kEacces},                        // udp
+        {socket(10, 2, 17), kAllow, kEacces, kEacces},                      // udp6
+        {socket(2, 3, 1), kAllow, kEacces, kEacces},                        // raw icmp
+        {socket(2, 1, 262), kAllow, kEacces, kEacces},                      // mptcp
+        {socket(2, 1, 132), kAllow, kEacces, kEacces},                      // sctp stream
+        {socket(2, 5, 132), kAllow, kEacces, kEacces},                      // sctp seqpacket
+        {socket(17, 3, 0x300), kAllow, kEafno, kEafno},                     // packet
+        {socket(40, 1, 0), kAllow, kEafno, kEafno},                         // vsock
+        {call(44, 3, 0, 0x1000), kAllow, kAllow, kAllow},                   // sendto, no flags
+        {[] {
+             auto c = call(44);
+             c.args[3] = 0x20000000;
+             return c;
+         }(),
+         kAllow, kAllow, kEacces},
+        {call(46, 3, 0, 0x20000000), kAllow, kAllow, kEacces}, // sendmsg fastopen
+        {[] {
+             auto c = call(307);
+             c.args[3] = 0x20000040;
+             return c;
+         }(),
+         kAllow, kAllow, kEacces},
+        {call(438, 3, 4, 0), kAllow, kEperm, kEperm}, // pidfd_getfd
+        {call(42, 3, 0, 16), kAllow, kAllow, kAllow}, // connect: Landlock's
+    };
+    auto off = filter(NetFilter::Off), deny = filter(NetFilter::DenyAll),
+         tcp = filter(NetFilter::TcpOnly);
+    auto plain = hardening(false); // no network entry: the program of section 11.2
+    REQUIRE(off.size() == plain.size());
+    CHECK(std::memcmp(off.data(), plain.data(), off.size() * sizeof(BpfInsn)) == 0);
+    CHECK(deny.size() <= kMaxHardeningInsns);
+    CHECK(tcp.size() <= kMaxHardeningInsns);
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; ++i) {
+        INFO("row " << i);
+        CHECK(run_seccomp_bpf(off, rows[i].in) == rows[i].off);
+        CHECK(run_seccomp_bpf(deny, rows[i].in) == rows[i].deny_all);
+        CHECK(run_seccomp_bpf(tcp, rows[i].in) == rows[i].tcp_only);
     }
 }
