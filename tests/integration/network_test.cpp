@@ -17,6 +17,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <future>
+#include <thread>
+
 namespace {
 
 using namespace bvisor::test;
@@ -151,6 +155,74 @@ TEST_CASE("network: --allow-connect reaches its port and no other; UDP, MPTCP an
     auto f = attempt({"--allow-net"}, "fastopen", "127.0.0.1", fast_ok, who);
     CHECK(f.exit_code == 0);
     CHECK(fast_ok.reached());
+}
+
+namespace {
+
+// What a client on this side reads from 127.0.0.1:port within `tries` attempts 25 ms
+// apart ("" when nothing ever accepted it).
+std::string read_from(uint16_t port, int tries) {
+    for (int i = 0; i < tries; ++i) {
+        int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(port);
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+            char buf[16] = {};
+            pollfd p{fd, POLLIN, 0};
+            ssize_t n = ::poll(&p, 1, 5000) == 1 ? ::read(fd, buf, sizeof buf - 1) : -1;
+            ::close(fd);
+            return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "connected";
+        }
+        ::close(fd);
+        std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    return "";
+}
+
+} // namespace
+
+TEST_CASE("network: --allow-bind lets a client here reach the program's listener; without it "
+          "nothing listens",
+          "[network]") {
+    Who who = BOTH_IDENTITIES;
+    require_identity(who);
+    BVISOR_REQUIRE_KERNEL_FEATURE(landlock_abi() >= 4, "Landlock ABI 4 (TCP rules, Linux 6.7)");
+    uint16_t port;
+    {
+        Listener probe_port(AF_INET, SOCK_STREAM); // a free port, released again
+        port = static_cast<uint16_t>(std::stoi(probe_port.port()));
+    }
+    const std::string p = std::to_string(port);
+    // Listens for a while whether or not bind succeeds, so that the client's verdict
+    // covers the run; answers "hello" to one client.
+    const std::string server =
+        "import socket, time\n"
+        "try:\n"
+        "    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+        "    s.bind(('127.0.0.1', " +
+        p +
+        ")); s.listen(1); s.settimeout(20)\n"
+        "    c, _ = s.accept(); c.send(b'hello'); c.close()\n"
+        "except PermissionError:\n"
+        "    time.sleep(1.5)\n";
+    for (bool granted : {true, false}) {
+        INFO(who.name() << (granted ? " --allow-bind PORT" : " --allow-bind another port"));
+        std::vector<std::string> args = {"--", "python3", "-c", server};
+        // The control grants another port: TCP sockets exist, Landlock refuses this bind.
+        args.insert(args.begin(), {"--allow-bind", granted ? p : std::to_string(port ^ 1)});
+        auto run =
+            std::async(std::launch::async, [&] { return bvisor_run(args, who.unprivileged); });
+        std::string got = read_from(port, granted ? 400 : 50);
+        auto r = run.get();
+        if (granted) {
+            CHECK(got == "hello");
+            CHECK(r.exit_code == 0);
+        } else {
+            CHECK(got.empty());
+        }
+    }
 }
 
 TEST_CASE("network: port grants use Landlock from ABI 4 and are refused below it, naming the ABI",
