@@ -159,6 +159,13 @@ void emit_network_rules(Emitter& emit, NetFilter mode) {
     if (mode == NetFilter::Off) return;
     emit_deny(emit, kNrPidfdGetfd, kSeccompRetErrnoEperm);
     emit_socket_rule(emit, mode);
+    // socketpair: AF_UNIX only. A family that pairs (TIPC) would make sockets the
+    // socket() rule never saw.
+    emit(kBpfJeqK, 0, 4, kNrSocketpair);
+    emit(kBpfLdWAbs, 0, 0, kSeccompDataArg0Low);
+    emit(kBpfJeqK, 0, 1, kAfUnix);
+    emit(kBpfRetK, 0, 0, kSeccompRetAllow);
+    emit(kBpfRetK, 0, 0, kSeccompRetErrnoEafnosupport);
     if (mode != NetFilter::TcpOnly) return;
     emit_flag_rule(emit, kNrSendto, kSeccompDataArg3Low, kMsgFastopen);
     emit_flag_rule(emit, kNrSendmsg, kSeccompDataArg2Low, kMsgFastopen);

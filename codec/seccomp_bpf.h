@@ -75,7 +75,8 @@ constexpr uint32_t kNrOpen = 2, kNrIoctl = 16, kNrTruncate = 76, kNrAddKey = 248
                    kNrOpenat2 = 437;
 // x86-64 syscall numbers the network rules name (sendto and sendmmsg take their flags in
 // args[3], sendmsg in args[2]).
-constexpr uint32_t kNrSendto = 44, kNrSendmsg = 46, kNrSendmmsg = 307, kNrPidfdGetfd = 438;
+constexpr uint32_t kNrSendto = 44, kNrSendmsg = 46, kNrSocketpair = 53, kNrSendmmsg = 307,
+                   kNrPidfdGetfd = 438;
 // Socket families, types and protocols (public ABI values). The kernel reads each
 // socket() argument as an int: the low 32 bits. The type's low 4 bits are the type
 // proper (SOCK_TYPE_MASK); SOCK_NONBLOCK and SOCK_CLOEXEC sit above them.
@@ -108,8 +109,9 @@ constexpr size_t kMaxSeccompInsns = 6 + 2 * kMaxDeniedSyscalls + 1;
 //     allowed (UDP, raw, SCTP and MPTCP still fail with EACCES), and sendto, sendmsg
 //     and sendmmsg with MSG_FASTOPEN fail with EACCES (a fast-open send connects without
 //     connect(2), where Landlock does not look).
-// Both deny pidfd_getfd (EPERM): a descriptor taken from another process is the one way
-// left to a socket made outside the policy.
+// Both deny pidfd_getfd (EPERM): a descriptor taken from another process is a way to a
+// socket made outside the policy; and socketpair for any family but AF_UNIX
+// (EAFNOSUPPORT), which would make sockets the socket() rule never saw.
 enum class NetFilter : uint8_t { Off, DenyAll, TcpOnly };
 
 // What the hardening filter decides beyond what it always denies.
@@ -120,10 +122,10 @@ struct HardeningFilter {
     NetFilter network = NetFilter::Off;
 };
 // Prologue, truncate, openat2, six denied calls, the network rules (pidfd_getfd, the
-// socket block, three send blocks), the open and openat blocks, prlimit64, the ioctl
-// block, ALLOW.
+// socket and socketpair blocks, three send blocks), the open and openat blocks, prlimit64, the
+// ioctl block, ALLOW.
 constexpr size_t kMaxHardeningInsns =
-    6 + 2 + 2 + 2 * 6 + (2 + 18 + 3 * 6) + 2 * 8 + 5 + (4 + 7) + 1;
+    6 + 2 + 2 + 2 * 6 + (2 + 18 + 5 + 3 * 6) + 2 * 8 + 5 + (4 + 7) + 1;
 
 // The denied numbers for `req`, ascending; returns how many.
 size_t seccomp_denied_syscalls(SeccompRequest req, uint32_t out[kMaxDeniedSyscalls]);

@@ -328,6 +328,9 @@ TEST_CASE("the network rules: which sockets may exist, by mode", "[unit][seccomp
              return c;
          }(),
          kAllow, kAllow, kEacces},
+        {call(53, 1, 1, 0), kAllow, kAllow, kAllow},  // socketpair, unix
+        {call(53, 30, 2, 0), kAllow, kEafno, kEafno}, // socketpair, TIPC
+        {call(53, 2, 1, 0), kAllow, kEafno, kEafno},  // socketpair, inet
         {call(438, 3, 4, 0), kAllow, kEperm, kEperm}, // pidfd_getfd
         {call(42, 3, 0, 16), kAllow, kAllow, kAllow}, // connect: Landlock's
     };
